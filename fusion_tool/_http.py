@@ -1,0 +1,37 @@
+"""Our own HTTP, in one place: the clients fusion-tool builds for itself.
+
+The openai SDK (3.x) talks HTTP through httpx2 and accepts an httpx or httpx2 client; which one
+we hand it is decided here and nowhere else, so the choice can change (see DESIGN.md's measured
+facts: the HTTP client decides how the proxy behaves under load).
+"""
+
+from __future__ import annotations
+
+import httpx2
+import openai
+
+from .config import FusionConfig
+
+#: a fused request is 2 + N upstream calls; leave room for many in flight
+POOL_LIMITS = httpx2.Limits(max_connections=512, max_keepalive_connections=128, keepalive_expiry=30)
+CONNECT_TIMEOUT = 10.0
+
+
+def async_http_client(*, trust_env: bool = True) -> httpx2.AsyncClient:
+    """The pooled async HTTP client for calls to the provider."""
+    return httpx2.AsyncClient(
+        limits=POOL_LIMITS,
+        timeout=httpx2.Timeout(None, connect=CONNECT_TIMEOUT),
+        trust_env=trust_env,
+        follow_redirects=False,
+    )
+
+
+def client_from_config(config: FusionConfig) -> openai.AsyncOpenAI:
+    """An ``AsyncOpenAI`` for the configured provider (the SDK's retries are ours to run)."""
+    return openai.AsyncOpenAI(
+        base_url=config.base_url,
+        api_key=config.api_key or "not-needed",
+        http_client=async_http_client(),
+        max_retries=0,
+    )

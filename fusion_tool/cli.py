@@ -1,0 +1,114 @@
+"""The ``fusion-tool`` command: ``ask`` (the main job), ``demo`` (the same, simulated)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from typing import Any
+
+from .config import FusionConfig
+from .errors import ConfigError
+
+NO_PROVIDER = (
+    "fusion-tool needs a provider: set FUSION_API_KEY (or OPENROUTER_API_KEY) for OpenRouter, "
+    "or FUSION_BASE_URL for a local OpenAI-compatible server (Ollama, vLLM, llama.cpp), "
+    "or try `fusion-tool demo` to see the flow without one."
+)
+SIMULATED = "SIMULATED: scripted models on a loopback server; no real model answers here."
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="fusion-tool", description="A panel of models, a judge, one fused answer.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    ask = sub.add_parser("ask", help="answer a question with a fused panel (the main job)")
+    ask.add_argument("question")
+    _run_options(ask)
+    demo = sub.add_parser("demo", help="the whole flow against scripted models, simulated, no key needed")
+    demo.add_argument("question", nargs="?", default="Is intermittent fasting better than calorie restriction for weight loss?")
+    _run_options(demo)
+    return parser
+
+
+def _run_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--panel", help="comma-separated panel models (default: FUSION_PANEL or the preset)")
+    p.add_argument("--judge", help="the judge model, which also writes the answer (default: FUSION_JUDGE or the preset's)")
+    p.add_argument("--preset", choices=["quality", "budget", "fast"], help="a preset panel and judge")
+    p.add_argument("--no-web", action="store_true", help="panelists answer without web_search / web_fetch")
+    p.add_argument("--exclude-domain", action="append", default=[], metavar="D",
+                   help="keep this domain out of search and fetch (repeatable)")
+    p.add_argument("--json", action="store_true", help="print the whole result as JSON")
+
+
+def _config(args: argparse.Namespace, **overrides: Any) -> FusionConfig:
+    values: dict[str, Any] = dict(overrides)
+    if args.preset:  # an explicit --preset beats FUSION_PANEL / FUSION_JUDGE
+        values.update(preset=args.preset, panel=(), judge=None)
+    if args.panel:
+        values["panel"] = tuple(m.strip() for m in args.panel.split(",") if m.strip())
+    if args.judge:
+        values["judge"] = args.judge
+    if args.no_web:
+        values["tools"] = ()
+    if args.exclude_domain:
+        values["excluded_domains"] = tuple(args.exclude_domain)
+    return FusionConfig.from_env(**values)
+
+
+async def _ask(question: str, config: FusionConfig, *, as_json: bool, label: str = "") -> int:
+    from . import alias
+    from ._http import client_from_config
+    from .modes import Plan
+    from .progress import Progress
+    from .upstream import Upstream
+
+    client = client_from_config(config)
+    plan = Plan("alias", config, {"model": "openrouter/fusion", "messages": [{"role": "user", "content": question}]})
+    try:
+        with Progress(config.panel_models, config.judge_model(), label=label) as progress:
+            completion = await alias.complete(plan, Upstream(client, max_retries=config.max_retries), on_event=progress)
+    finally:
+        await client.close()
+    answer = completion.choices[0].message.content or ""
+    record = completion.fusion  # type: ignore[attr-defined]
+    if as_json:
+        out = {"answer": answer, **record, "usage": completion.usage.model_dump() if completion.usage else None}
+        print(json.dumps(out, indent=2, ensure_ascii=False))
+    else:
+        print(answer)
+        usage = completion.usage
+        if usage is not None:
+            cost = (usage.model_extra or {}).get("cost", 0.0)
+            print(f"\n{usage.total_tokens} tokens, ${cost:.4f} over {len(record['calls'])} calls", file=sys.stderr)
+    return 0 if record.get("status") == "ok" else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from .log import configure
+
+    configure()
+    try:
+        if args.command == "ask":
+            config = _config(args)
+            if not config.api_key and not os.environ.get("FUSION_BASE_URL"):
+                print(NO_PROVIDER, file=sys.stderr)
+                return 2
+            return asyncio.run(_ask(args.question, config, as_json=args.json))
+        if args.command == "demo":
+            from .demo import run_demo
+
+            return run_demo(args, _config, _ask, SIMULATED)
+    except ConfigError as exc:
+        print(f"fusion-tool: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("fusion-tool: interrupted", file=sys.stderr)
+        return 130
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

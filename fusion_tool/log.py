@@ -1,0 +1,70 @@
+"""Logging: structlog events through the standard ``logging`` module, secrets always redacted.
+
+A library should be quiet until asked: events go to the ``fusion_tool`` loggers, so an
+application's own logging setup decides what is shown (nothing below WARNING by default).
+:func:`configure` is what the CLI and the proxy call: a stderr handler, JSON when asked
+(``FUSION_LOG=json``), level from ``FUSION_LOG_LEVEL`` (default ``warning``).
+Keys and Authorization headers never reach a log line, whatever the configuration.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import sys
+from collections.abc import MutableMapping
+from typing import Any
+
+import structlog
+
+_SECRET_KEYS = re.compile(r"(?:^|[_-])(api[_-]?key|authorization|token|secret|password)$", re.IGNORECASE)
+_SECRET_VALUES = re.compile(r"(Bearer\s+)\S+|\b(?:sk|pk|rk)-[A-Za-z0-9_\-]{8,}", re.IGNORECASE)
+_state = {"json": False}
+
+
+def _scrub(value: Any) -> Any:
+    if isinstance(value, str):
+        return _SECRET_VALUES.sub(lambda m: (m.group(1) or "") + "[redacted]", value)
+    if isinstance(value, dict):
+        return {k: "[redacted]" if _SECRET_KEYS.search(str(k)) else _scrub(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_scrub(v) for v in value)
+    return value
+
+
+def redact(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """A structlog processor: drop secrets by key name and by their look."""
+    return {k: "[redacted]" if _SECRET_KEYS.search(k) else _scrub(v) for k, v in event.items()}
+
+
+_json = structlog.processors.JSONRenderer()
+_kv = structlog.processors.KeyValueRenderer(key_order=["event"], drop_missing=True)
+
+
+def _render(logger: Any, method: str, event: MutableMapping[str, Any]) -> str:
+    return (_json if _state["json"] else _kv)(logger, method, event)
+
+
+def get_logger(name: str = "fusion_tool") -> Any:
+    """A structlog logger writing to the stdlib logger ``name``."""
+    return structlog.wrap_logger(
+        logging.getLogger(name),
+        processors=[structlog.stdlib.filter_by_level, structlog.stdlib.add_log_level, redact, _render],
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=False,
+    )
+
+
+def configure(level: str | None = None, json: bool | None = None, stream: Any = None) -> None:
+    """Show fusion-tool's events on stderr (the CLI's and the proxy's setting)."""
+    _state["json"] = json if json is not None else os.environ.get("FUSION_LOG", "").lower() == "json"
+    name = (level or os.environ.get("FUSION_LOG_LEVEL") or "warning").upper()
+    logger = logging.getLogger("fusion_tool")
+    logger.setLevel(getattr(logging, name, logging.WARNING))
+    for handler in list(logger.handlers):
+        logger.removeHandler(handler)
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger.addHandler(handler)
+    logger.propagate = False

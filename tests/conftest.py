@@ -1,0 +1,61 @@
+"""Shared fixtures: a scripted provider with a panel, a judge and a writer."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from fusion_tool import FusionConfig
+from fusion_tool.testing import Reply, ScriptedProvider, ScriptedRequest
+
+PANEL = ("panel/a", "panel/b", "panel/c")
+JUDGE = "judge/j"
+
+ANALYSIS = {
+    "consensus": ["Water boils at 100 C at sea level"],
+    "contradictions": [{"topic": "altitude", "stances": [
+        {"model": "Response 1", "stance": "lower"}, {"model": "Response 2", "stance": "same"}]}],
+    "partial_coverage": [{"models": ["Response 3"], "point": "pressure cookers"}],
+    "unique_insights": [{"model": "Response 2", "insight": "impurities raise it slightly"}],
+    "blind_spots": ["superheating"],
+}
+
+
+def is_writer(req: ScriptedRequest) -> bool:
+    return any(m.get("role") == "tool" for m in req.messages)
+
+
+def judge_behaviour(analysis=ANALYSIS, answer="The fused answer.", delay=0.0):
+    def behaviour(req: ScriptedRequest) -> Reply:
+        if is_writer(req):
+            return Reply(text=answer, delay=delay)
+        return Reply(json=analysis, delay=delay)
+    return behaviour
+
+
+def panelist(text: str, delay: float = 0.0):
+    return lambda req: Reply(text=text, delay=delay)
+
+
+@pytest.fixture
+def provider() -> ScriptedProvider:
+    p = ScriptedProvider({
+        PANEL[0]: panelist("Answer A: 100 C, lower at altitude."),
+        PANEL[1]: panelist("Answer B: 100 C; impurities raise it."),
+        PANEL[2]: panelist("Answer C: 100 C; pressure cookers go higher."),
+        JUDGE: judge_behaviour(),
+    })
+    yield p
+    p.close()
+
+
+@pytest.fixture
+def config() -> FusionConfig:
+    # no web tools here: the research tools have their own tests
+    return FusionConfig(panel=PANEL, judge=JUDGE, tools=(), panel_timeout=5, deadline=30)
+
+
+def tool_result_sent_to_writer(provider: ScriptedProvider) -> dict:
+    writer = [r for r in provider.requests_for(JUDGE) if is_writer(r)][-1]
+    return json.loads(next(m for m in writer.messages if m.get("role") == "tool")["content"])
