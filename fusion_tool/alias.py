@@ -39,7 +39,7 @@ async def complete(plan: Plan, upstream: Upstream, on_event: Listener | None = N
     result, params, deadline = await _deliberate(plan, upstream, on_event)
     usage = Usage(list(result.usage.calls))
     completion = await write(upstream, params, usage, deadline=deadline)
-    Emitter(on_event)("writer_done", params["model"], tokens=usage.calls[-1].total_tokens)
+    Emitter(on_event)("writer_done", params["model"], tokens=usage.calls[-1].total_tokens, cost=usage.calls[-1].cost)
     return shape.finish(completion, usage, shape.fusion_record(result, usage, mode="alias"))
 
 
@@ -52,5 +52,6 @@ async def stream(plan: Plan, upstream: Upstream, on_event: Listener | None = Non
         if chunk.choices:
             yield chunk
         else:
-            Emitter(on_event)("writer_done", params["model"], tokens=usage.calls[-1].total_tokens)
+            Emitter(on_event)("writer_done", params["model"], tokens=usage.calls[-1].total_tokens,
+                              cost=usage.calls[-1].cost)
             yield shape.with_usage(chunk, usage, shape.fusion_record(result, usage, mode="alias"))

@@ -77,12 +77,33 @@ async def _ask(question: str, config: FusionConfig, *, as_json: bool, label: str
         out = {"answer": answer, **record, "usage": completion.usage.model_dump() if completion.usage else None}
         print(json.dumps(out, indent=2, ensure_ascii=False))
     else:
+        print(summary(record), file=sys.stderr)
         print(answer)
         usage = completion.usage
         if usage is not None:
-            cost = (usage.model_extra or {}).get("cost", 0.0)
-            print(f"\n{usage.total_tokens} tokens, ${cost:.4f} over {len(record['calls'])} calls", file=sys.stderr)
+            print(f"\n{usage.total_tokens} tokens, ${usage.cost or 0.0:.4f} over {len(record['calls'])} calls",
+                  file=sys.stderr)
     return 0 if record.get("status") == "ok" else 1
+
+
+def summary(record: dict[str, Any]) -> str:
+    """The judge's analysis in a few lines, for the terminal."""
+    analysis = record.get("analysis")
+    lines = []
+    for failure in record.get("failed_models") or []:
+        lines.append(f"failed: {failure['model']}: {failure['error']}")
+    if record.get("status") != "ok":
+        lines.append(f"fusion failed: {record.get('error')} ({record.get('failure_reason')})")
+    elif analysis is None:
+        lines.append("(the judge gave no analysis; the answer is written from the panel's responses)")
+    else:
+        lines += [f"consensus: {c}" for c in analysis["consensus"]]
+        lines += [f"contradiction: {c['topic']}: " + "; ".join(f"{s['model']}: {s['stance']}" for s in c["stances"])
+                  for c in analysis["contradictions"]]
+        lines += [f"partial: {p['point']} ({', '.join(p['models'])})" for p in analysis["partial_coverage"]]
+        lines += [f"unique: {u['model']}: {u['insight']}" for u in analysis["unique_insights"]]
+        lines += [f"blind spot: {b}" for b in analysis["blind_spots"]]
+    return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:

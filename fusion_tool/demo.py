@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from typing import Any
 
 from .testing import Reply, ScriptedProvider, ScriptedRequest
@@ -44,10 +45,24 @@ def _panelist(model: str):
     return lambda req: Reply(text=text, delay=delay)
 
 
+def _labels(prompt: str) -> dict[str, str]:
+    """Which neutral label the (shuffled) judge prompt gave each simulated panelist."""
+    out = {}
+    for block in re.split(r"<<<BEGIN RESPONSE ", prompt)[1:]:
+        label = re.search(r'label="(Response \d+)"', block)
+        for i, (_, text) in enumerate(ANSWERS.values(), 1):
+            if label and text in block:
+                out[f"Response {i}"] = label.group(1)
+    return out
+
+
 def _judge(req: ScriptedRequest) -> Reply:
     if any(m.get("role") == "tool" for m in req.messages):
         return Reply(text=FINAL, delay=0.4, chunk_size=12)
-    return Reply(text=json.dumps(ANALYSIS), delay=0.6)
+    text = json.dumps(ANALYSIS)
+    for ours, theirs in _labels(req.last_user_text).items():  # keep stances with the right panelist
+        text = text.replace(f'"{ours}"', f'"@{theirs}"')
+    return Reply(text=text.replace('"@', '"'), delay=0.6)
 
 
 def provider() -> ScriptedProvider:

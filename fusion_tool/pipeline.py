@@ -108,7 +108,8 @@ async def run(
     if verdict.analysis is None:
         emit("judge_failed", model, error=verdict.error, seconds=seconds)
     else:
-        emit("judge_done", model, seconds=seconds, tokens=sum(c.total_tokens for c in verdict.calls))
+        emit("judge_done", model, seconds=seconds, tokens=sum(c.total_tokens for c in verdict.calls),
+             cost=sum(c.cost for c in verdict.calls))
     return result
 
 
