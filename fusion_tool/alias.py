@@ -40,7 +40,7 @@ async def complete(plan: Plan, upstream: Upstream, on_event: Listener | None = N
     usage = Usage(list(result.usage.calls))
     completion = await write(upstream, params, usage, deadline=deadline)
     Emitter(on_event)("writer_done", params["model"], tokens=usage.calls[-1].total_tokens, cost=usage.calls[-1].cost)
-    return shape.finish(completion, usage, shape.fusion_record(result, usage, mode="alias"))
+    return shape.finish(completion, usage, shape.fusion_record(result, usage, mode="alias"), result.sources)
 
 
 async def stream(plan: Plan, upstream: Upstream, on_event: Listener | None = None) -> AsyncIterator[ChatCompletionChunk]:
@@ -48,10 +48,14 @@ async def stream(plan: Plan, upstream: Upstream, on_event: Listener | None = Non
     record; a front drops it when the caller did not ask for ``stream_options.include_usage``."""
     result, params, deadline = await _deliberate(plan, upstream, on_event)
     usage = Usage(list(result.usage.calls))
+    text = []
     async for chunk in write_stream(upstream, params, usage, deadline=deadline):
         if chunk.choices:
+            text.append(chunk.choices[0].delta.content or "")
             yield chunk
         else:
             Emitter(on_event)("writer_done", params["model"], tokens=usage.calls[-1].total_tokens,
                               cost=usage.calls[-1].cost)
-            yield shape.with_usage(chunk, usage, shape.fusion_record(result, usage, mode="alias"))
+            record = shape.fusion_record(result, usage, mode="alias")
+            shape.stream_citations("".join(text), record, result.sources)
+            yield shape.with_usage(chunk, usage, record)

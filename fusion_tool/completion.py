@@ -7,10 +7,12 @@ field ``fusion``: ``completion.fusion["calls"]`` is the per-call breakdown.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
+from .citations import annotate
 from .pipeline import FusionResult
 from .usage import Usage
 
@@ -22,12 +24,30 @@ def fusion_record(result: FusionResult | None, usage: Usage, **trace: Any) -> di
     return record
 
 
-def finish(completion: ChatCompletion, usage: Usage, record: dict[str, Any]) -> ChatCompletion:
-    """``completion`` with the summed usage and the fusion record."""
+def finish(
+    completion: ChatCompletion, usage: Usage, record: dict[str, Any], sources: Sequence[Any] = ()
+) -> ChatCompletion:
+    """``completion`` with the summed usage, the fusion record, and ``url_citation``
+    annotations for the URLs its answer cites that the panel retrieved."""
     data = completion.model_dump(exclude_unset=False)
     data["usage"] = usage.to_openai().model_dump()
+    for choice in data.get("choices") or []:
+        message = choice.get("message") or {}
+        annotations, unverified = annotate(message.get("content") or "", sources)
+        if annotations:
+            message["annotations"] = [*(message.get("annotations") or []), *annotations]
+        if unverified:
+            record["trace"]["unverified_urls"] = unverified
     data["fusion"] = record
     return ChatCompletion.model_validate(data)
+
+
+def stream_citations(text: str, record: dict[str, Any], sources: Sequence[Any]) -> None:
+    """For a streamed answer: its annotations go in the fusion record of the closing chunk."""
+    annotations, unverified = annotate(text, sources)
+    record["annotations"] = annotations
+    if unverified:
+        record["trace"]["unverified_urls"] = unverified
 
 
 def with_usage(chunk: ChatCompletionChunk, usage: Usage, record: dict[str, Any]) -> ChatCompletionChunk:

@@ -110,6 +110,10 @@ class Turn:
                 params["tool_choice"] = "auto"
         return params
 
+    @property
+    def sources(self) -> list[Any]:
+        return [source for result in self.results for source in result.sources]
+
     def record(self) -> dict[str, Any]:
         last = self.results[-1] if self.results else None
         return shape.fusion_record(last, self.usage, mode="tool", gate=self.decision.to_dict(),
@@ -201,7 +205,7 @@ async def complete(
             completion = _only_calls(completion, user_calls)
             break
     _hand_back(turn, completion, first, memory)
-    return shape.finish(completion, turn.usage, turn.record())
+    return shape.finish(completion, turn.usage, turn.record(), turn.sources)
 
 
 def _hand_back(turn: Turn, completion: ChatCompletion, first: int, memory: Memory | None) -> None:
@@ -240,6 +244,7 @@ async def stream(
     first = len(turn.messages)
     deadline = time.monotonic() + plan.config.deadline
     last: ChatCompletionChunk | None = None
+    text: list[str] = []
     for _ in range(MAX_ROUNDS):
         params = {**turn.request(), "stream_options": {"include_usage": True}}
         gathered = _Gathered()
@@ -255,6 +260,7 @@ async def stream(
                     if choice.finish_reason == "tool_calls" or (choice.finish_reason and gathered.calls):
                         gathered.finish = choice.finish_reason
                         continue
+                    text.append(choice.delta.content or "")
                     yield chunk.model_copy(update={"usage": None})
         turn.usage.add(Call.from_usage("caller", params["model"], gathered.usage))
         message = {"role": "assistant", "content": "", "tool_calls": gathered.list()}
@@ -271,7 +277,9 @@ async def stream(
         if not fusion_calls:
             break
     if last is not None:
-        yield shape.with_usage(last.model_copy(update={"choices": []}), turn.usage, turn.record())
+        record = turn.record()
+        shape.stream_citations("".join(text), record, turn.sources)
+        yield shape.with_usage(last.model_copy(update={"choices": []}), turn.usage, record)
 
 
 class _Gathered:

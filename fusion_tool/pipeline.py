@@ -135,17 +135,16 @@ async def fuse(
             await client.close()
 
 
-def tools_factory(config: FusionConfig) -> ToolsFactory | None:
-    """Each panelist's research tools, or ``None`` when ``tools`` is ``[]``."""
+def tools_factory(config: FusionConfig, search: Any = None, fetcher: Any = None) -> ToolsFactory | None:
+    """Each panelist's research tools (``web_search``, ``web_fetch``), or ``None`` when the
+    config's ``tools`` is ``[]``. ``search`` / ``fetcher`` replace the configured ones."""
     if config.tools == ():
         return None
-    try:
-        from .research import Research, ResearchConfig, SafeFetcher, search_provider_from_env
-    except ImportError:  # research tools not available in this build
-        return None
+    from .research import Research, ResearchConfig, SafeFetcher, search_provider_from_env
+
     research_config = ResearchConfig.from_tools(
         list(config.tools) if config.tools is not None else None, excluded_domains=list(config.excluded_domains)
     )
-    search = search_provider_from_env(config.search)
-    fetcher = SafeFetcher()
+    search = search or search_provider_from_env(config.search)
+    fetcher = fetcher or SafeFetcher()
     return lambda: Research(research_config, search=search, fetcher=fetcher)
