@@ -223,3 +223,24 @@ def test_a_disabled_plugin_passes_through(agent_provider, config):
         model=AGENT, messages=[{"role": "user", "content": HARD}], plugins=[{"id": "fusion", "enabled": False}])
     assert completion.choices[0].message.content == "Direct answer."
     assert "plugins" not in agent_provider.requests[0].body and panel_requests(agent_provider) == []
+
+
+def test_a_fusion_error_is_reported_once_and_not_rerun(agent_provider, config):
+    for model in PANEL:
+        agent_provider.add(model, lambda req: Reply(status=503, error="down"))
+
+    def retrying_agent(req):  # a model that keeps calling fusion after it failed
+        results = [json.loads(m["content"]) for m in since_user(req) if m["role"] == "tool"]
+        if len(results) >= 3:
+            return Reply(text="I could not deliberate: " + results[0]["failure_reason"])
+        return Reply(tool_calls=[ToolCall("fusion", {"prompt": "again"})])
+
+    agent_provider.add(AGENT, retrying_agent)
+    client = wrap_openai(agent_provider.openai(), config=config.replace(max_retries=0))
+    completion = client.chat.completions.create(model=AGENT, messages=[{"role": "user", "content": HARD}],
+                                                tools=[FUSION])
+    assert completion.choices[0].message.content == "I could not deliberate: all_panels_failed"
+    assert len(panel_requests(agent_provider)) == 3  # one panel, never re-run
+    reasons = [json.loads(m["content"])["failure_reason"]
+               for m in agent_provider.requests_for(AGENT)[-1].messages if m["role"] == "tool"]
+    assert reasons == ["all_panels_failed", "fusion_invocation_capped", "fusion_invocation_capped"]
