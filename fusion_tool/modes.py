@@ -76,6 +76,9 @@ def plan(request: dict[str, Any], base: FusionConfig) -> Plan:
         if params["tools"] is None:
             params.pop("tools")
 
+    if params.get("n") not in (None, 1) and (entry_index is not None or fusion_plugin is not None
+                                             or model in ALIASES):
+        raise ConfigError("n", "fusion writes one answer; n must be 1")
     if isinstance(model, str) and model in ALIASES:
         if not enabled:
             raise ConfigError("plugins", f"{model} needs the fusion plugin enabled")
@@ -88,9 +91,10 @@ def plan(request: dict[str, Any], base: FusionConfig) -> Plan:
 
 
 def _forced(params: dict[str, Any]) -> bool:
+    """``tool_choice`` names fusion, or is "required" with fusion the only tool."""
     choice = params.get("tool_choice")
     if choice == "required":
-        return True
+        return not params.get("tools")
     if isinstance(choice, dict):
         function = choice.get("function") or {}
         return choice.get("type") in ("function", FUSION_TOOL_TYPE) and (

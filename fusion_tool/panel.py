@@ -93,7 +93,9 @@ async def _answer(
                 params["tools"] = definitions
             else:
                 messages.append({"role": "user", "content": prompts.PANELIST_WRAP_UP})
-        completion, call = await upstream.complete("panel", model=seat.model, messages=messages, **params)
+        completion, call = await upstream.complete(
+            "panel", model=seat.model, messages=messages, timeout=config.panel_timeout, **params
+        )
         seat.calls.append(call)
         message = completion.choices[0].message if completion.choices else None
         if message is None:

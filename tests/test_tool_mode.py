@@ -244,3 +244,26 @@ def test_a_fusion_error_is_reported_once_and_not_rerun(agent_provider, config):
     reasons = [json.loads(m["content"])["failure_reason"]
                for m in agent_provider.requests_for(AGENT)[-1].messages if m["role"] == "tool"]
     assert reasons == ["all_panels_failed", "fusion_invocation_capped", "fusion_invocation_capped"]
+
+
+def test_required_forces_fusion_only_when_it_is_the_only_tool(agent_provider, config):
+    client = wrap_openai(agent_provider.openai(), config=config)
+    client.chat.completions.create(model=AGENT, messages=[{"role": "user", "content": SHORT}],
+                                   tools=[FUSION], tool_choice="required")
+    assert len(panel_requests(agent_provider)) == 3
+    agent_provider.reset()
+    agent_provider.add(AGENT, lambda req: Reply(tool_calls=[ToolCall("get_weather", {"city": "Oslo"})]))
+    completion = client.chat.completions.create(model=AGENT, messages=[{"role": "user", "content": SHORT}],
+                                                tools=[WEATHER, FUSION], tool_choice="required")
+    assert completion.choices[0].message.tool_calls[0].function.name == "get_weather"
+    assert agent_provider.requests[0].body["tool_choice"] == "required"
+    assert agent_provider.requests[0].tool_names == ["get_weather"]  # short prompt: the gate said no
+
+
+def test_n_above_one_is_refused_for_fusion(provider, config):
+    from fusion_tool import ConfigError
+
+    client = wrap_openai(provider.openai(), config=config)
+    with pytest.raises(ConfigError) as info:
+        client.chat.completions.create(model="openrouter/fusion", messages=[{"role": "user", "content": HARD}], n=2)
+    assert info.value.field == "n" and provider.requests == []
