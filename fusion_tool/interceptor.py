@@ -38,6 +38,11 @@ CAPPED = {
     "error": "fusion already ran for this turn; answer from its result",
     "failure_reason": "fusion_invocation_capped",
 }
+NOT_OFFERED = {
+    "status": "error",
+    "error": "fusion is not available for this request; answer directly",
+    "failure_reason": "fusion_unavailable",
+}
 
 
 class Memory:
@@ -116,8 +121,9 @@ class Turn:
 
     def record(self) -> dict[str, Any]:
         last = self.results[-1] if self.results else None
-        return shape.fusion_record(last, self.usage, mode="tool", gate=self.decision.to_dict(),
-                                   messages=self.messages)
+        # the whole transcript, fusion's exchange included, once fusion has run
+        extra = {"messages": self.messages} if self.runs else {}
+        return shape.fusion_record(last, self.usage, mode="tool", gate=self.decision.to_dict(), **extra)
 
 
 def _fusion_runs_this_turn(messages: list[dict[str, Any]]) -> int:
@@ -135,8 +141,8 @@ def start(plan: Plan, memory: Memory | None = None) -> Turn:
     messages = as_dicts(plan.params.get("messages") or [])
     if memory is not None:
         messages = memory.splice(messages)
-    force = plan.force or plan.config.force
-    decision = should_deliberate(messages, config=GateConfig(min_words=plan.config.min_words) if plan.config.min_words else None, force=force)
+    gate = GateConfig(min_words=plan.config.min_words) if plan.config.min_words else None
+    decision = should_deliberate(messages, config=gate, force=plan.force or plan.config.force)
     log.info("gate", deliberate=decision.deliberate, score=round(decision.score, 3), reasons=list(decision.reasons))
     return Turn(plan, messages, decision, runs=_fusion_runs_this_turn(messages))
 
@@ -154,8 +160,10 @@ async def _answer_calls(turn: Turn, calls: list[dict[str, Any]], upstream: Upstr
     """Run (or cap) each fusion call and append its tool result to the transcript."""
     for call in calls:
         prompt = _prompt(call["function"]["arguments"])
-        if turn.runs > 0 or not turn.decision.deliberate:
-            result: dict[str, Any] = CAPPED
+        if not turn.decision.deliberate:
+            result: dict[str, Any] = NOT_OFFERED
+        elif turn.runs > 0:
+            result = CAPPED
         elif prompt is None:
             result = {"status": "error", "error": "fusion needs a non-empty 'prompt' string",
                       "failure_reason": "invalid_arguments"}

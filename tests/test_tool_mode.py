@@ -267,3 +267,17 @@ def test_n_above_one_is_refused_for_fusion(provider, config):
     with pytest.raises(ConfigError) as info:
         client.chat.completions.create(model="openrouter/fusion", messages=[{"role": "user", "content": HARD}], n=2)
     assert info.value.field == "n" and provider.requests == []
+
+
+def test_a_fusion_call_the_gate_did_not_offer_is_answered_not_run(agent_provider, config):
+    def eager(req):  # calls fusion although it was not offered (models do hallucinate tools)
+        if req.messages[-1]["role"] == "tool":
+            return Reply(text=json.loads(req.messages[-1]["content"])["failure_reason"])
+        return Reply(tool_calls=[ToolCall("fusion", {"prompt": "x"})])
+
+    agent_provider.add(AGENT, eager)
+    client = wrap_openai(agent_provider.openai(), config=config)
+    completion = client.chat.completions.create(model=AGENT, messages=[{"role": "user", "content": SHORT}],
+                                                tools=[FUSION])
+    assert completion.choices[0].message.content == "fusion_unavailable"
+    assert panel_requests(agent_provider) == []
