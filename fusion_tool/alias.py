@@ -14,6 +14,7 @@ from .events import Emitter, Listener
 from .messages import as_dicts, fusion_exchange, prompt_from_messages
 from .modes import Plan
 from .pipeline import FusionResult, run, tools_factory
+from .schemas import fusion_function
 from .upstream import Upstream
 from .usage import Usage
 from .writer import write, write_stream, writer_messages
@@ -31,6 +32,9 @@ async def _deliberate(plan: Plan, upstream: Upstream, on_event: Listener | None)
     params = {k: v for k, v in plan.params.items() if k not in _NOT_FOR_WRITER}
     params["model"] = judge
     params["messages"] = writer_messages([*messages, *fusion_exchange(prompt, result.tool_result())])
+    # declare the tool the transcript used (some providers insist), but do not offer it again
+    params["tools"] = [*(params.get("tools") or []), fusion_function()]
+    params.setdefault("tool_choice", "none")
     Emitter(on_event)("writer_start", judge)
     return result, params, deadline
 

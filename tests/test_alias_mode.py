@@ -222,3 +222,15 @@ async def test_a_deadline_bounds_the_whole_call(provider, config):
         client.chat.completions.create(model="openrouter/fusion", messages=MESSAGES), timeout=5)
     assert time.monotonic() - started < 3
     assert completion.fusion["failure_reason"] == "deadline_exceeded"
+
+
+def test_the_writer_reads_a_valid_transcript_and_is_not_offered_fusion_again(provider, config):
+    client = wrap_openai(provider.openai(), config=config)
+    client.chat.completions.create(model="openrouter/fusion", messages=MESSAGES)
+    writer = [r for r in provider.requests_for(JUDGE) if is_writer(r)][0]
+    roles = [m["role"] for m in writer.messages]
+    assert roles == ["system", "user", "assistant", "tool"]
+    call = writer.messages[2]["tool_calls"][0]
+    assert call["function"]["name"] == "fusion" and writer.messages[3]["tool_call_id"] == call["id"]
+    assert writer.messages[2]["content"] == ""  # never null beside tool calls
+    assert writer.tool_names == ["fusion"] and writer.body["tool_choice"] == "none"
