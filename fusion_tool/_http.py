@@ -27,11 +27,13 @@ def async_http_client(*, trust_env: bool = True) -> httpx2.AsyncClient:
     )
 
 
-def client_from_config(config: FusionConfig) -> openai.AsyncOpenAI:
-    """An ``AsyncOpenAI`` for the configured provider (the SDK's retries are ours to run)."""
+def client_from_config(config: FusionConfig, http_client: httpx2.AsyncClient | None = None) -> openai.AsyncOpenAI:
+    """An ``AsyncOpenAI`` for the configured provider (the SDK's retries are ours to run).
+
+    ``http_client`` shares a pool already open (the proxy's, with its pass-through)."""
     return openai.AsyncOpenAI(
         base_url=config.base_url,
         api_key=config.api_key or "not-needed",
-        http_client=async_http_client(),
+        http_client=http_client or async_http_client(),
         max_retries=0,
     )

@@ -29,6 +29,9 @@ def _parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="the whole flow against scripted models, simulated, no key needed")
     demo.add_argument("question", nargs="?", default="Is intermittent fasting better than calorie restriction for weight loss?")
     _run_options(demo)
+    from .proxy import add_arguments as serve_arguments
+
+    serve_arguments(sub.add_parser("serve", help="the OpenAI-compatible fusion proxy"))
     return parser
 
 
@@ -118,6 +121,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(NO_PROVIDER, file=sys.stderr)
                 return 2
             return asyncio.run(_ask(args.question, config, as_json=args.json))
+        if args.command == "serve":
+            from .proxy import run as serve
+
+            return serve(args)
         if args.command == "demo":
             from .demo import run_demo
 

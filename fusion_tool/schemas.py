@@ -19,7 +19,7 @@ from referencing import Registry, Resource
 
 from .errors import ConfigError
 
-_NAMES = ("fusion_tool", "fusion_config", "analysis", "tool_result")
+_NAMES = ("fusion_tool", "fusion_config", "analysis", "tool_result", "chat_request")
 
 
 def _schema_dir() -> Path:

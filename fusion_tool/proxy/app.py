@@ -1,0 +1,201 @@
+"""The proxy's Starlette application: routes, the per-server resources, and error envelopes.
+
+``create_app`` builds it; the lifespan opens one pooled HTTP client, one ``AsyncOpenAI`` and
+one ``Upstream`` for the whole server (shared by every request, sized for the panel fan-out)
+and closes them on shutdown. Nothing kept between requests matters for correctness: tool
+mode's ``Memory`` is a per-process cache, so the app scales out over workers and hosts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import openai
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from .. import interceptor
+from .._http import async_http_client, client_from_config
+from ..config import ALIASES, FusionConfig
+from ..errors import ConfigError, FusionError
+from ..log import get_logger
+from ..modes import plan
+from ..upstream import Upstream
+from . import fused, validate
+from .accesslog import CLIENT_CLOSED_REQUEST, AccessLog
+from .auth import TokenAuth
+from .errors import ClientGone, ProxyError, as_proxy_error, error_response
+from .limits import DEFAULT_MAX_INFLIGHT, Inflight
+from .passthrough import Relay, RelayResponse
+
+log = get_logger("fusion_tool.proxy")
+
+DEFAULT_KEEPALIVE_SECONDS = 10.0
+MODELS_TIMEOUT = 5.0  # seconds to wait for the provider's own model list
+TRUST_ENV = True  # as the SDK does: HTTPS_PROXY / NO_PROXY / SSL_CERT_FILE apply upstream
+
+
+@dataclass
+class Runtime:
+    """What every request of one server shares."""
+
+    config: FusionConfig
+    upstream: Upstream
+    relay: Relay
+    memory: interceptor.Memory
+    inflight: Inflight
+    keepalive_seconds: float
+    max_body_bytes: int
+
+
+def _runtime(request: Request) -> Runtime:
+    return request.state.runtime
+
+
+async def chat_completions(request: Request) -> Any:
+    rt = _runtime(request)
+    raw = await validate.read_body(request, rt.max_body_bytes)
+    body = validate.parse(raw)
+    validate.check_shape(body)
+    p = plan(validate.sdk_request(body), rt.config)
+    request.state.mode = p.mode
+    log.debug("plan", mode=p.mode, model=body.get("model"), stream=bool(body.get("stream")),
+              panel=list(p.config.panel_models) if p.mode != "pass" else None)
+    if p.mode == "pass":  # the body goes on byte for byte
+        return RelayResponse(rt.relay, rt.relay.request("POST", "/chat/completions", request.headers, raw))
+    release = rt.inflight.acquire()
+    if p.params.get("stream"):
+        return fused.FusedStream(fused.start(p, rt.upstream, rt.memory), include_usage=fused.include_usage(p),
+                                 keepalive_seconds=rt.keepalive_seconds, release=release)
+    try:
+        return await fused.complete(request.receive, p, rt.upstream, rt.memory)
+    finally:
+        release()
+
+
+def _alias_card(model: str) -> dict[str, Any]:
+    return {"id": model, "object": "model", "created": 0, "owned_by": "fusion-tool"}
+
+
+async def models(request: Request) -> Response:
+    """The aliases, then the provider's own models when it lists them."""
+    data = [_alias_card(m) for m in ALIASES]
+    listed = await _runtime(request).relay.get_json("/models", MODELS_TIMEOUT)
+    if isinstance(listed, dict) and isinstance(listed.get("data"), list):
+        data += [m for m in listed["data"] if isinstance(m, dict) and m.get("id") not in ALIASES]
+    return JSONResponse({"object": "list", "data": data})
+
+
+async def healthz(request: Request) -> Response:
+    inflight = _runtime(request).inflight
+    return JSONResponse({"status": "ok", "inflight": inflight.count, "max_inflight": inflight.limit})
+
+
+async def _refused(request: Request, exc: Exception) -> Response:
+    err = as_proxy_error(exc)
+    if err.status >= 500:
+        log.warning("fused_call_failed", path=request.url.path, status=err.status, error=err.message)
+    else:
+        log.info("refused", path=request.url.path, status=err.status, error=err.message)
+    return error_response(err)
+
+
+async def _client_gone(request: Request, exc: Exception) -> Response:
+    request.state.client_gone = True
+    return Response(status_code=CLIENT_CLOSED_REQUEST)  # nobody reads it; the log does
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    code = {404: "unknown_route", 405: "method_not_allowed"}.get(exc.status_code)
+    message = f"{request.method} {request.url.path}: {exc.detail}"
+    return error_response(ProxyError(exc.status_code, message, code=code, headers=exc.headers))
+
+
+async def _internal(request: Request, exc: Exception) -> Response:
+    return error_response(exc)  # a bare 500 envelope; the traceback goes to the server's log only
+
+
+def _env_number(name: str, default: float, kind: type = float) -> Any:
+    value = os.environ.get(name)
+    if not value:
+        return default
+    try:
+        number = kind(value)
+    except ValueError:
+        raise ConfigError(name, f"not a number: {value!r}") from None
+    if number <= 0:
+        raise ConfigError(name, f"must be positive, got {value!r}")
+    return number
+
+
+def create_app(
+    config: FusionConfig | None = None,
+    *,
+    client: openai.AsyncOpenAI | None = None,
+    max_inflight: int | None = None,
+    keepalive_seconds: float | None = DEFAULT_KEEPALIVE_SECONDS,
+    max_body_bytes: int = validate.DEFAULT_MAX_BODY_BYTES,
+    token: str | None = None,
+) -> Starlette:
+    """The OpenAI-compatible fusion proxy as an ASGI app (it needs the lifespan to run).
+
+    ``config`` defaults to :meth:`FusionConfig.from_env`; the provider is ``client`` when given
+    (an ``AsyncOpenAI``, whose base URL and key pass-through uses too), else the config's.
+    ``max_inflight`` defaults to ``FUSION_PROXY_MAX_INFLIGHT`` or 64 fused requests;
+    ``keepalive_seconds=None`` reads ``FUSION_PROXY_KEEPALIVE``; ``token`` defaults to
+    ``FUSION_PROXY_TOKEN`` (when set, every request needs ``Authorization: Bearer <token>``).
+    """
+    config = config or FusionConfig.from_env()
+    limit = max_inflight or _env_number("FUSION_PROXY_MAX_INFLIGHT", DEFAULT_MAX_INFLIGHT, int)
+    keepalive = keepalive_seconds or _env_number("FUSION_PROXY_KEEPALIVE", DEFAULT_KEEPALIVE_SECONDS)
+    token = token or os.environ.get("FUSION_PROXY_TOKEN") or None
+    inflight = Inflight(limit)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
+        http = async_http_client(trust_env=TRUST_ENV)
+        if client is None:
+            sdk = client_from_config(config, http)
+            relay = Relay(http, config.base_url, config.api_key)
+        else:
+            sdk, relay = client, Relay(http, str(client.base_url), client.api_key)
+        runtime = Runtime(config, Upstream(sdk, max_retries=config.max_retries), relay, interceptor.Memory(),
+                          inflight, keepalive, max_body_bytes)
+        log.info("proxy_ready", upstream=relay.base_url, max_inflight=limit,
+                 auth="bearer" if token else "loopback only")
+        log.debug("proxy_config", config=repr(config), keepalive_seconds=keepalive, max_body_bytes=max_body_bytes)
+        try:
+            yield {"runtime": runtime}
+        finally:
+            if client is None:
+                await sdk.close()
+            await http.aclose()
+
+    routes = []
+    for prefix in ("/v1", ""):
+        routes += [
+            Route(f"{prefix}/chat/completions", chat_completions, methods=["POST"]),
+            Route(f"{prefix}/models", models, methods=["GET"]),
+        ]
+    routes.append(Route("/healthz", healthz, methods=["GET"]))
+    return Starlette(
+        routes=routes,
+        middleware=[Middleware(AccessLog), Middleware(TokenAuth, token=token)],
+        exception_handlers={
+            ClientGone: _client_gone,
+            ProxyError: _refused,
+            FusionError: _refused,
+            HTTPException: _http_error,
+            Exception: _internal,
+        },
+        lifespan=lifespan,
+    )

@@ -1,0 +1,118 @@
+"""Alias and tool mode over HTTP: the very functions the SDK wrapper calls, sent as one JSON
+completion or as server-sent events.
+
+Non-streaming: the fused call runs while the client's connection is watched, and is cancelled
+with every upstream call in it if the client leaves. Streaming: keep-alive comments while the
+panel works, then the answer's ``chat.completion.chunk`` events, the usage chunk when
+``stream_options.include_usage`` asks for it, and ``data: [DONE]``. The status line goes out
+with the first byte: a failure before it is an error response with its own status, a failure
+after it is a ``data: {"error": ...}`` event and then ``[DONE]`` (nothing is retried).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import traceback
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from openai.types.chat import ChatCompletionChunk
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
+from .. import alias, interceptor
+from ..log import get_logger
+from ..modes import Plan
+from ..upstream import Upstream
+from . import sse
+from .disconnect import until_disconnect
+from .errors import ClientGone, as_proxy_error, envelope, error_body
+
+log = get_logger("fusion_tool.proxy")
+
+
+def start(plan: Plan, upstream: Upstream, memory: interceptor.Memory) -> Any:
+    """The coroutine (non-streaming) or chunk iterator (streaming) that serves ``plan``."""
+    streaming = bool(plan.params.get("stream"))
+    if plan.mode == "alias":
+        return (alias.stream if streaming else alias.complete)(plan, upstream)
+    return (interceptor.stream if streaming else interceptor.complete)(plan, upstream, None, memory)
+
+
+def include_usage(plan: Plan) -> bool:
+    return bool((plan.params.get("stream_options") or {}).get("include_usage"))
+
+
+async def complete(receive: Receive, plan: Plan, upstream: Upstream, memory: interceptor.Memory) -> Response:
+    completion = await until_disconnect(receive, start(plan, upstream, memory))
+    return Response(completion.model_dump_json(), media_type="application/json")
+
+
+def _is_closing(chunk: ChatCompletionChunk) -> bool:
+    """The usage chunk fusion always ends with (summed usage and the fusion record)."""
+    return not chunk.choices and getattr(chunk, "fusion", None) is not None
+
+
+def _failed(exc: Exception) -> None:
+    err = as_proxy_error(exc)
+    if err.status >= 500 and err.code == "internal_error":
+        log.error("fused_stream_failed", error=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc())
+    else:
+        log.warning("fused_stream_failed", status=err.status, error=err.message)
+
+
+class FusedStream:
+    """An ASGI response streaming a fused answer as server-sent events."""
+
+    def __init__(
+        self,
+        chunks: AsyncIterator[ChatCompletionChunk],
+        *,
+        include_usage: bool,
+        keepalive_seconds: float,
+        release: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._chunks = chunks
+        self._include_usage = include_usage
+        self._keepalive = keepalive_seconds
+        self._release = release
+        self._started = False
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await until_disconnect(receive, self._stream(send))
+        except ClientGone:
+            scope.setdefault("state", {})["client_gone"] = True
+        finally:
+            self._release()
+
+    async def _start(self, send: Send) -> None:
+        if not self._started:
+            self._started = True
+            headers = [(b"content-type", sse.CONTENT_TYPE.encode())]
+            headers += [(k.encode(), v.encode()) for k, v in sse.HEADERS.items()]
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+
+    async def _body(self, send: Send, data: bytes, more: bool = True) -> None:
+        await self._start(send)
+        await send({"type": "http.response.body", "body": data, "more_body": more})
+
+    async def _stream(self, send: Send) -> None:
+        try:
+            async with contextlib.aclosing(sse.with_keepalive(self._chunks, self._keepalive)) as events:
+                async for item in events:
+                    if item is sse.KEEPALIVE:
+                        await self._body(send, sse.KEEPALIVE_COMMENT)
+                    elif self._include_usage or not _is_closing(item):
+                        await self._body(send, sse.data_event(item.model_dump_json(exclude_unset=True).encode()))
+        except Exception as exc:
+            _failed(exc)
+            if not self._started:  # nothing sent yet: an honest status
+                status, body, headers = error_body(exc)
+                raw = [(b"content-type", b"application/json"), *((k.encode(), v.encode()) for k, v in headers.items())]
+                await send({"type": "http.response.start", "status": status, "headers": raw})
+                await send({"type": "http.response.body", "body": body})
+                return
+            err = as_proxy_error(exc)
+            await self._body(send, sse.event(envelope(err.status, err.message, code=err.code, param=err.param)))
+        await self._body(send, sse.DONE, more=False)

@@ -1,0 +1,137 @@
+"""Running the proxy: ``serve`` for the command line (one or several worker processes), and
+``running`` for embedding it in tests or tools (a loopback server in a background thread).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import sys
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import uvicorn
+from uvicorn.supervisors import Multiprocess
+
+from ..config import FusionConfig
+from ..errors import ConfigError
+from ..log import configure
+from .app import create_app
+from .auth import is_loopback
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+#: seconds requests in flight get to finish on shutdown (SIGTERM / Ctrl-C) before they are cancelled
+DEFAULT_GRACEFUL_SECONDS = 120
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug")  # never uvicorn's "trace"
+
+
+def check_bind(host: str, token: str | None) -> None:
+    """Refuse to listen beyond loopback without a token."""
+    if not is_loopback(host) and not token:
+        raise ConfigError("FUSION_PROXY_TOKEN", f"serving on {host} reaches beyond this machine, so it needs "
+                          "FUSION_PROXY_TOKEN set (clients then send Authorization: Bearer <token>)")
+
+
+def worker_app() -> Any:
+    """The app of one worker process when there are several (``uvicorn --factory``): settings
+    come from the environment, which ``serve`` fills in before the workers start."""
+    configure()
+    return create_app()
+
+
+def serve(
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    *,
+    config: FusionConfig | None = None,
+    workers: int = 1,
+    log_level: str | None = None,
+    max_inflight: int | None = None,
+    keepalive_seconds: float | None = None,
+    graceful_seconds: int = DEFAULT_GRACEFUL_SECONDS,
+    token: str | None = None,
+) -> None:
+    """Serve the proxy until interrupted (SIGINT / SIGTERM: requests in flight get
+    ``graceful_seconds`` to finish). Raises :class:`ConfigError` for a host beyond loopback
+    without ``FUSION_PROXY_TOKEN``, a port it cannot listen on, and a ``config`` with several
+    workers (each worker reads ``FUSION_*`` from the environment)."""
+    token = token or os.environ.get("FUSION_PROXY_TOKEN") or None
+    check_bind(host, token)
+    if workers < 1:
+        raise ConfigError("workers", "at least 1")
+    if workers > 1 and config is not None:
+        raise ConfigError("workers", "a config object serves one worker; several read FUSION_* from the environment")
+    level = (log_level or os.environ.get("FUSION_LOG_LEVEL") or "warning").lower()
+    configure(level)
+    options: dict[str, Any] = dict(log_level=level, access_log=False, lifespan="on",
+                                   timeout_graceful_shutdown=graceful_seconds)
+    if workers == 1:
+        app: Any = create_app(config, max_inflight=max_inflight, keepalive_seconds=keepalive_seconds, token=token)
+    else:
+        FusionConfig.from_env()  # fail here, once, rather than in every worker
+        settings = {"FUSION_LOG_LEVEL": level, "FUSION_PROXY_TOKEN": token,
+                    "FUSION_PROXY_MAX_INFLIGHT": max_inflight, "FUSION_PROXY_KEEPALIVE": keepalive_seconds}
+        os.environ.update({k: str(v) for k, v in settings.items() if v is not None})
+        app, options = "fusion_tool.proxy.server:worker_app", {**options, "factory": True, "workers": workers}
+    try:
+        sock = bind_tcp(host, port)
+    except OSError as exc:
+        raise ConfigError("port", f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    shown = f"[{host}]" if ":" in host else host
+    print(f"fusion-tool proxy on http://{shown}:{sock.getsockname()[1]}/v1 "
+          f"({workers} worker{'s' if workers > 1 else ''}; Ctrl-C to stop)", file=sys.stderr, flush=True)
+    uv_config = uvicorn.Config(app, host=host, port=port, **options)
+    with contextlib.closing(sock), contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: drained, done
+        if workers == 1:
+            uvicorn.Server(uv_config).run(sockets=[sock])
+        else:
+            Multiprocess(uv_config, sockets=[sock]).run()
+
+
+def bind_tcp(host: str, port: int) -> socket.socket:
+    """A listening TCP socket. Its protocol is named (``IPPROTO_TCP``, not 0): asyncio sets
+    ``TCP_NODELAY`` only on connections accepted from such a socket, and without it every
+    response written in two parts (headers, then body) waits ~40 ms for a delayed ACK."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host.strip("[]"), port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+@contextlib.contextmanager
+def running(app: Any, port: int = 0, *, graceful_seconds: int = 1, startup_timeout: float = 10.0) -> Iterator[str]:
+    """Serve ``app`` on 127.0.0.1:``port`` (0: a free port) from a background thread; yields
+    the base URL ``http://127.0.0.1:PORT/v1`` once it accepts connections, stops it on exit."""
+    sock = bind_tcp(DEFAULT_HOST, port)
+    server = uvicorn.Server(uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False,
+                                           timeout_graceful_shutdown=graceful_seconds, loop="asyncio"))
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:  # uvicorn's `_serve` leaves signal handling to the thread that owns the process
+            asyncio.run(getattr(server, "_serve", server.serve)(sockets=[sock]))
+        except BaseException as exc:
+            failure.append(exc)
+
+    thread = threading.Thread(target=run, name="fusion-proxy", daemon=True)
+    thread.start()
+    try:
+        ready = threading.Event()
+        for _ in range(int(startup_timeout / 0.005)):
+            if server.started or failure or not thread.is_alive():
+                break
+            ready.wait(0.005)
+        if not server.started:
+            raise RuntimeError("the fusion proxy did not start") from (failure[0] if failure else None)
+        yield f"http://{DEFAULT_HOST}:{sock.getsockname()[1]}/v1"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=graceful_seconds + 5)
+        sock.close()
