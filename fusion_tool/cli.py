@@ -32,6 +32,10 @@ def _parser() -> argparse.ArgumentParser:
     from .proxy import add_arguments as serve_arguments
 
     serve_arguments(sub.add_parser("serve", help="the OpenAI-compatible fusion proxy"))
+    from .eval.cli import add_arguments as eval_arguments
+
+    eval_arguments(sub.add_parser(
+        "eval", help="DRACO-format evaluation: solo models and fusion configurations side by side"))
     return parser
 
 
@@ -125,6 +129,10 @@ def main(argv: list[str] | None = None) -> int:
             from .proxy import run as serve
 
             return serve(args)
+        if args.command == "eval":
+            from .eval.cli import run as evaluate
+
+            return evaluate(args)
         if args.command == "demo":
             from .demo import run_demo
 

@@ -1,0 +1,243 @@
+"""fusion-tool's performance benchmark: one command, a table on stdout, JSON in benchmarks/results/.
+
+    python benchmarks/run.py            # the full run (a few minutes on 2 cores)
+    python benchmarks/run.py --quick    # a tiny run for CI (a few seconds; no figure is asserted)
+
+The scripted provider (``fusion_tool.testing``) runs as a loopback server in its own process with
+scripted latencies; every measuring client runs in a fresh process of its own, so neither shares
+an event loop or a GIL with the other, and CPU time and peak RSS belong to the client alone.
+Measured: fusion's overhead over the critical path, straggler handling, 1-500 concurrent fused
+requests (through the proxy when ``fusion_tool.proxy.create_app`` exists, else the library),
+the proxy's pass-through cost, and CPU per fused request.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import importlib.util
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import clients  # noqa: E402
+import report  # noqa: E402
+import scenarios  # noqa: E402
+import servers  # noqa: E402
+
+PANEL_DELAY = JUDGE_DELAY = WRITER_DELAY = 0.2
+PANEL = [f"bench/p{i}@{PANEL_DELAY}" for i in range(1, 6)]
+JUDGE = f"bench/judge@{JUDGE_DELAY}"  # the judge model also writes the answer (alias mode)
+CRITICAL_PATH = PANEL_DELAY + JUDGE_DELAY + WRITER_DELAY
+STRAGGLER = f"bench/slow@{10 * PANEL_DELAY}"
+GRACE = 0.05  # seconds the rest of the panel gets once more than half has answered
+ECHO = "bench/echo@0"
+
+FULL = {"overhead_calls": 20, "straggler_rounds": 5, "levels": {1: 5, 10: 3, 100: 2, 500: 1}, "passthrough": 300}
+QUICK = {"overhead_calls": 2, "straggler_rounds": 1, "levels": {10: 1}, "passthrough": 20}
+#: the variants whose overhead is the headline (the shipped library)
+HEADLINE = ("default",)
+
+
+def machine() -> dict[str, Any]:
+    model = platform.processor() or "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    versions = {}
+    for name in ("fusion-tool", "openai", "httpx2", "aiohttp", "uvicorn"):
+        try:
+            from importlib.metadata import version
+
+            versions[name] = version(name)
+        except Exception:
+            versions[name] = None
+    return {"nproc": os.cpu_count(), "cpu_model": model, "python": platform.python_version(),
+            "platform": platform.platform(), "versions": versions}
+
+
+def proxy_available() -> bool:
+    if importlib.util.find_spec("fusion_tool.proxy") is None:
+        return False
+    from fusion_tool import proxy
+
+    return hasattr(proxy, "create_app")
+
+
+_T0 = time.monotonic()
+
+
+def say(message: str) -> None:
+    print(f"[{time.monotonic() - _T0:6.1f} s] {message}", file=sys.stderr, flush=True)
+
+
+def in_worker(jobs: list[dict[str, Any]], timeout: float = 900) -> list[dict[str, Any]]:
+    """Run ``jobs`` in a fresh process; their results, in order."""
+    say("measuring: " + ", ".join(f"{j['kind']} {j.get('variant', '')} x{j['concurrency']}"
+                                  if "concurrency" in j else j["kind"] for j in jobs))
+    parent, child = servers.CTX.Pipe()
+    process = servers.CTX.Process(target=scenarios.worker_main, args=(child, jobs), name="bench-client")
+    process.start()
+    try:
+        if not parent.poll(timeout):
+            raise TimeoutError(f"the measuring worker gave no result within {timeout:g} s")
+        return parent.recv()
+    finally:
+        process.join(timeout=10)
+        if process.is_alive():
+            process.terminate()
+
+
+def fused_job(provider: servers.Process, variant: str, concurrency: int, rounds: int, *,
+              panel: list[str] = PANEL, grace: float | None = None, expect_failed: int = 0,
+              warmup: int = 2) -> dict[str, Any]:
+    return {"kind": "fused", "base_url": provider.base_url, "panel": panel, "judge": JUDGE,
+            "grace": grace, "expect_failed": expect_failed, "concurrency": concurrency, "rounds": rounds,
+            "warmup": warmup, "watch_pids": {"provider": provider.pid}, "variant": variant, **VARIANTS[variant]}
+
+
+#: what stands under the library: the HTTP client, or no SDK at all
+VARIANTS: dict[str, dict[str, Any]] = {
+    "default": {"client": "default"},  # fusion-tool as shipped (fusion_tool._http: the SDK's aiohttp client)
+    "httpx2": {"client": "httpx2"},  # the SDK's httpx2 client, fusion-tool's first choice, for comparison
+    "floor": {"client": "aiohttp", "kind": "floor"},  # the same calls as bare aiohttp POSTs: no SDK, no fusion-tool
+}
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    plan = QUICK if args.quick else FULL
+    variants = [v for v in args.variants if clients.available(VARIANTS[v]["client"])]
+    with_proxy = proxy_available() and not args.no_proxy
+    notes = [f"variant {v} skipped: aiohttp not installed (pip install 'openai[aiohttp]')"
+             for v in args.variants if v not in variants]
+    if with_proxy and not clients.available("aiohttp"):
+        with_proxy = False
+        notes.append("the proxy's load generator needs aiohttp (pip install 'openai[aiohttp]')")
+    if not with_proxy:
+        notes.append("no proxy measured (fusion_tool.proxy.create_app not found, --no-proxy, or no aiohttp): "
+                     "concurrency measured through the library (wrap_openai, alias mode); no pass-through figure")
+    results: dict[str, Any] = {"overhead": {}, "stragglers": {}, "concurrency": [], "passthrough": None}
+    started = time.monotonic()
+    servers.preload()
+    provider = servers.start_provider()
+    straggling = next((v for v in variants if v != "floor"), None)  # stragglers need the pipeline
+    try:
+        for variant in variants:  # one client process per variant: overhead, then concurrency levels
+            calls = plan["overhead_calls"] if variant in HEADLINE or args.quick else plan["overhead_calls"] // 2
+            jobs = [fused_job(provider, variant, 1, calls, warmup=1 if args.quick else 2)]
+            first = variant == straggling
+            if first:  # the overhead run is also the stragglers' baseline
+                rounds, straggly = plan["straggler_rounds"], PANEL[:4] + [STRAGGLER]
+                jobs.append(fused_job(provider, variant, 1, rounds, panel=straggly, grace=GRACE,
+                                      expect_failed=1, warmup=0 if args.quick else 1))
+                if not args.quick:
+                    jobs.append(fused_job(provider, variant, 1, max(1, rounds // 2), panel=straggly, warmup=0))
+            through_library = not with_proxy or variant == "floor"  # the floor has no proxy to go through
+            levels = list(plan["levels"].items()) if through_library else []
+            jobs += [fused_job(provider, variant, n, r, warmup=0 if args.quick else 1) for n, r in levels]
+            out = in_worker(jobs)
+            provider.reset()
+            results["overhead"][variant] = out[0]
+            if first:
+                results["stragglers"] = {"variant": variant, "grace": GRACE, "baseline": out[0],
+                                         "with_grace": out[1], "without_grace": None if args.quick else out[2]}
+            for (n, _), res in zip(levels, out[len(out) - len(levels):]):
+                results["concurrency"].append({"front": "library", "variant": variant, "concurrency": n, **res})
+        if with_proxy:
+            results["concurrency"] += proxy_levels(provider, [v for v in variants if v != "floor"], plan)
+            results["passthrough"] = passthrough(provider, plan)
+    finally:
+        provider.stop()
+    return {"date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "mode": "quick" if args.quick else "full", "machine": machine(),
+            "setup": {"panel": PANEL, "judge": JUDGE, "critical_path_s": CRITICAL_PATH, "straggler": STRAGGLER,
+                      "grace_s": GRACE, "proxy": with_proxy, "variants": {v: VARIANTS[v] for v in variants},
+                      "levels": plan["levels"]},
+            "seconds": round(time.monotonic() - started, 1), "notes": notes, "results": results}
+
+
+def proxy_levels(provider: servers.Process, variants: list[str], plan: dict[str, Any]) -> list[dict[str, Any]]:
+    """Fused requests through the proxy, served by uvicorn in its own process (one per variant,
+    levels in ascending order, so its peak RSS after a level is that level's); the CPU per
+    request is the proxy process's own."""
+    rows = []
+    for variant in variants:
+        proxy = servers.start_proxy(provider.base_url, VARIANTS[variant]["client"], PANEL, JUDGE)
+        try:
+            for n, rounds in plan["levels"].items():
+                job = {"kind": "proxy_fused", "proxy_url": proxy.base_url, "concurrency": n, "rounds": rounds,
+                       "warmup": 1, "variant": variant, "watch_pids": {"provider": provider.pid, "proxy": proxy.pid}}
+                out = in_worker([job])[0]
+                out["server_peak_rss_mb"] = proxy.peak_rss_mb()
+                out["client_peak_rss_mb"] = out.pop("peak_rss_mb", None)
+                if "proxy" in out.get("cpu_seconds_of", {}):
+                    out["client_cpu_ms_per_request"] = out["cpu_ms_per_request"]
+                    out["cpu_ms_per_request"] = 1000 * out["cpu_seconds_of"]["proxy"] / out["requests"]
+                rows.append({"front": "proxy", "variant": variant, "concurrency": n, **out})
+                provider.reset()
+        finally:
+            proxy.stop()
+    return rows
+
+
+def passthrough(provider: servers.Process, plan: dict[str, Any]) -> dict[str, Any]:
+    """Plain requests straight to the provider and through the proxy, alternately."""
+    proxy = servers.start_proxy(provider.base_url, "default", PANEL, JUDGE)
+    try:
+        job = {"kind": "passthrough", "base_url": provider.base_url, "proxy_url": proxy.base_url,
+               "model": ECHO, "requests": plan["passthrough"], "warmup": min(20, plan["passthrough"])}
+        return in_worker([job])[0]
+    finally:
+        proxy.stop()
+        provider.reset()
+
+
+def write(summary: dict[str, Any], out_dir: Path) -> list[Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(summary, indent=2)
+    if summary["mode"] == "quick":
+        paths = [out_dir / "latest-quick.json"]
+    else:
+        stamp = summary["date"][:19].replace(":", "").replace("-", "")
+        paths = [out_dir / "latest.json", out_dir / f"{stamp}.json", out_dir / "latest.md"]
+    for path in paths:
+        path.write_text(summary["table"] + "\n" if path.suffix == ".md" else text + "\n")
+    return paths
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a tiny run for CI (a few seconds)")
+    parser.add_argument("--out", type=Path, default=HERE / "results", help="where the JSON goes")
+    parser.add_argument("--variants", type=lambda s: [k.strip() for k in s.split(",") if k.strip()],
+                        default=None, help=f"what to measure under the library, of {','.join(VARIANTS)} "
+                        "(default: all in a full run, only 'default' in --quick)")
+    parser.add_argument("--no-proxy", action="store_true", help="measure through the library even if the proxy exists")
+    args = parser.parse_args(argv)
+    if args.variants is None:
+        args.variants = ["default"] if args.quick else list(VARIANTS)
+    unknown = [v for v in args.variants if v not in VARIANTS]
+    if unknown:
+        parser.error(f"unknown variant(s) {', '.join(unknown)}; choose from {', '.join(VARIANTS)}")
+    summary = run(args)
+    summary["evaluation"] = report.evaluate(summary)
+    summary["table"] = report.markdown(summary)
+    print(summary["table"])
+    for path in write(summary, args.out):
+        print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
