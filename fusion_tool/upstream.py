@@ -16,10 +16,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import openai
-from .log import get_logger
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
 from .errors import UpstreamError
+from .log import get_logger
 from .usage import Call
 
 log = get_logger("fusion_tool.upstream")

@@ -21,7 +21,6 @@ from pathlib import Path
 from urllib.parse import quote, unquote
 
 from ..log import get_logger
-
 from .htmltext import strip_tags
 from .page import FetchRefused, Page, truncate
 from .search import SearchResult

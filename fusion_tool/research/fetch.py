@@ -29,10 +29,24 @@ from dataclasses import dataclass
 
 import certifi
 import httpx
-from ..log import get_logger
 
-from .addresses import HostError, IPAddress, address_problem, classify_host, name_problem, parse_resolved
-from .body import ACCEPT, ACCEPT_ENCODING, HTML_TYPES, BoundedBody, check_content_type, parse_content_type
+from ..log import get_logger
+from .addresses import (
+    HostError,
+    IPAddress,
+    address_problem,
+    classify_host,
+    name_problem,
+    parse_resolved,
+)
+from .body import (
+    ACCEPT,
+    ACCEPT_ENCODING,
+    HTML_TYPES,
+    BoundedBody,
+    check_content_type,
+    parse_content_type,
+)
 from .domains import DomainRules
 from .htmltext import html_to_text
 from .page import FetchError, FetchRefused, Page, truncate

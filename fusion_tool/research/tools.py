@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from ..log import get_logger
 
 from ..errors import ConfigError
 from ..fence import Fenced, fence, fence_all
+from ..log import get_logger
 from .config import ResearchConfig
 from .corpus import LocalCorpus
 from .fetch import SafeFetcher
