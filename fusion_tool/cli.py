@@ -15,7 +15,8 @@ from .errors import ConfigError
 NO_PROVIDER = (
     "fusion-tool needs a provider: set FUSION_API_KEY (or OPENROUTER_API_KEY) for OpenRouter, "
     "or FUSION_BASE_URL for a local OpenAI-compatible server (Ollama, vLLM, llama.cpp), "
-    "or try `fusion-tool demo` to see the flow without one."
+    "or try `fusion-tool ask --local` (a small model on this machine, the [local] extra) "
+    "or `fusion-tool demo` to see the flow without one."
 )
 SIMULATED = "SIMULATED: scripted models on a loopback server; no real model answers here."
 
@@ -26,17 +27,26 @@ def _parser() -> argparse.ArgumentParser:
     ask = sub.add_parser("ask", help="answer a question with a fused panel (the main job)")
     ask.add_argument("question")
     _run_options(ask)
+    _local_options(ask)
     demo = sub.add_parser("demo", help="the whole flow against scripted models, simulated, no key needed")
     demo.add_argument("question", nargs="?", default="Is intermittent fasting better than calorie restriction for weight loss?")
     _run_options(demo)
     from .proxy import add_arguments as serve_arguments
 
-    serve_arguments(sub.add_parser("serve", help="the OpenAI-compatible fusion proxy"))
+    serve = sub.add_parser("serve", help="the OpenAI-compatible fusion proxy")
+    serve_arguments(serve)
+    _local_options(serve)
     from .eval.cli import add_arguments as eval_arguments
 
     eval_arguments(sub.add_parser(
         "eval", help="DRACO-format evaluation: solo models and fusion configurations side by side"))
     return parser
+
+
+def _local_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--local", action="store_true",
+                   help="offline: a small model served by llama.cpp on this machine (the [local] extra)")
+    p.add_argument("--local-model", metavar="PATH", help="with --local: this GGUF file instead of the bundled SmolLM2-135M")
 
 
 def _run_options(p: argparse.ArgumentParser) -> None:
@@ -64,7 +74,9 @@ def _config(args: argparse.Namespace, **overrides: Any) -> FusionConfig:
     return FusionConfig.from_env(**values)
 
 
-async def _ask(question: str, config: FusionConfig, *, as_json: bool, label: str = "") -> int:
+async def _ask(
+    question: str, config: FusionConfig, *, as_json: bool, label: str = "", params: dict[str, Any] | None = None
+) -> int:
     from . import alias
     from ._http import client_from_config
     from .modes import Plan
@@ -72,7 +84,8 @@ async def _ask(question: str, config: FusionConfig, *, as_json: bool, label: str
     from .upstream import Upstream
 
     client = client_from_config(config)
-    plan = Plan("alias", config, {"model": "openrouter/fusion", "messages": [{"role": "user", "content": question}]})
+    request = {"model": "openrouter/fusion", "messages": [{"role": "user", "content": question}], **(params or {})}
+    plan = Plan("alias", config, request)
     try:
         with Progress(config.panel_models, config.judge_model(), label=label) as progress:
             completion = await alias.complete(plan, Upstream(client, max_retries=config.max_retries), on_event=progress)
@@ -113,12 +126,29 @@ def summary(record: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _local(args: argparse.Namespace) -> int:
+    """``ask --local`` / ``serve --local``: a llama.cpp server with a small model, for this run."""
+    from .local import run_local, serve_local
+
+    if args.command == "serve":
+        if args.workers > 1:
+            raise ConfigError("--workers", "--local serves one worker")
+        return serve_local(args.host, args.port, model_path=args.local_model, log_level=args.log_level,
+                           max_inflight=args.max_inflight, graceful_seconds=args.graceful_timeout)
+    ignored = [f"--{name}" for name in ("panel", "judge", "preset") if getattr(args, name)]
+    if ignored:
+        raise ConfigError("--local", f"the local panel is fixed; {', '.join(ignored)} do not apply")
+    return run_local(args.question, model_path=args.local_model, as_json=args.json)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from .log import configure
 
     configure()
     try:
+        if args.command in ("ask", "serve") and (args.local or args.local_model):
+            return _local(args)
         if args.command == "ask":
             config = _config(args)
             if not config.api_key and not os.environ.get("FUSION_BASE_URL"):

@@ -18,6 +18,7 @@ from typing import Any
 import openai
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
+from .dialect import Dialect, ToolCallDeltas, dialect_for
 from .errors import UpstreamError
 from .log import get_logger
 from .usage import Call
@@ -94,12 +95,15 @@ class Upstream:
         self._sleep = sleep
         #: what structured output this provider takes, learnt on first use (see judge.py)
         self.response_format_mode: str | None = None
+        #: the request shape this provider takes (token cap, roles, content), learnt as it answers
+        self.dialect: Dialect = dialect_for(self.base_url)
 
     @property
     def base_url(self) -> str:
         return str(self.client.base_url)
 
     async def _create(self, params: dict[str, Any], timeout: float | None) -> Any:
+        params = self.dialect.adapt(params)
         # The SDK's own POST rather than ``chat.completions.create``: same client, auth, headers,
         # timeouts, typed errors and result types, without the per-message type transform that
         # was the largest CPU cost of an inner call (benchmarks/), useless on the plain JSON we send.
@@ -130,6 +134,8 @@ class Upstream:
             try:
                 return await self._create(params, _remaining(timeout, deadline))
             except (openai.APIStatusError, openai.APIConnectionError) as exc:
+                if self.dialect.learn_from_error(exc, params):
+                    continue  # a quirk learnt: re-sent at once, adapted (not a retry; each is learnt once)
                 status = _status(exc)
                 retryable = status in retry_statuses if status is not None else True
                 attempt += 1
@@ -161,6 +167,7 @@ class Upstream:
         completion = await self._with_retries(
             params, timeout=timeout, deadline=deadline, retry_statuses=retry_statuses
         )
+        self.dialect.learn_from_completion(params, completion)
         call = Call.from_usage(stage, params["model"], completion.usage, time.monotonic() - started)
         return completion, call
 
@@ -172,15 +179,16 @@ class Upstream:
         stream = await self._with_retries(
             params, timeout=timeout, deadline=deadline, retry_statuses=RETRYABLE_STATUSES
         )
+        repair = ToolCallDeltas()  # some servers repeat a tool call's name in every delta
         try:
             if self.is_async:
                 async for chunk in stream:
-                    yield chunk
+                    yield repair(chunk)
             else:
                 iterator = iter(stream)
                 done = object()
                 while (chunk := await asyncio.to_thread(next, iterator, done)) is not done:
-                    yield chunk
+                    yield repair(chunk)
         except (openai.APIError, openai.APIConnectionError) as exc:
             raise UpstreamError(_message(exc), status_code=_status(exc), model=params.get("model")) from exc
         finally:

