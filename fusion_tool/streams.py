@@ -14,10 +14,7 @@ from openai.types import CompletionUsage
 from openai.types.chat import ChatCompletionChunk
 
 from . import _runner
-
-
-def _is_closing(chunk: ChatCompletionChunk) -> bool:
-    return not chunk.choices and getattr(chunk, "fusion", None) is not None
+from .dispatch import is_closing
 
 
 class _Record:
@@ -26,7 +23,7 @@ class _Record:
     fusion: dict[str, Any] | None = None
 
     def _keep(self, chunk: ChatCompletionChunk) -> bool:
-        if _is_closing(chunk):
+        if is_closing(chunk):
             self.usage, self.fusion = chunk.usage, chunk.fusion  # type: ignore[attr-defined]
             return self.include_usage
         return True

@@ -12,26 +12,14 @@ from typing import Any
 
 import openai
 
-from . import _runner, alias, interceptor
+from . import _runner
 from .config import FusionConfig
+from .dispatch import include_usage, serve
 from .events import Listener
-from .modes import Plan, plan
+from .memory import Memory
+from .modes import plan
 from .streams import AsyncFusionStream, FusionStream
 from .upstream import Upstream
-
-
-def _include_usage(params: dict[str, Any]) -> bool:
-    return bool((params.get("stream_options") or {}).get("include_usage"))
-
-
-def _dispatch(p: Plan, owner: _Wrapped) -> Any:
-    """The coroutine (non-streaming) or async iterator (streaming) that serves ``p``."""
-    streaming = bool(p.params.get("stream"))
-    if p.mode == "alias":
-        run = alias.stream if streaming else alias.complete
-        return run(p, owner._upstream, owner._on_event)
-    run = interceptor.stream if streaming else interceptor.complete
-    return run(p, owner._upstream, owner._on_event, owner._memory)
 
 
 class _Completions:
@@ -48,9 +36,9 @@ class _SyncCompletions(_Completions):
         p = plan(kwargs, owner.config)
         if p.mode == "pass":
             return owner._client.chat.completions.create(**p.params)
-        work = _dispatch(p, owner)
+        work = serve(p, owner._upstream, owner._on_event, owner._memory)
         if isinstance(work, AsyncIterator):
-            return FusionStream(work, _include_usage(p.params))
+            return FusionStream(work, include_usage(p))
         return _runner.run(work)
 
 
@@ -60,9 +48,9 @@ class _AsyncCompletions(_Completions):
         p = plan(kwargs, owner.config)
         if p.mode == "pass":
             return await owner._client.chat.completions.create(**p.params)
-        work = _dispatch(p, owner)
+        work = serve(p, owner._upstream, owner._on_event, owner._memory)
         if isinstance(work, AsyncIterator):
-            return AsyncFusionStream(work, _include_usage(p.params))
+            return AsyncFusionStream(work, include_usage(p))
         return await work
 
 
@@ -81,7 +69,7 @@ class _Wrapped:
         self.config = config or FusionConfig.from_env()
         self._on_event = on_event
         self._upstream = Upstream(client, max_retries=self.config.max_retries)
-        self._memory = interceptor.Memory()
+        self._memory = Memory()
         completions = _AsyncCompletions(self) if isinstance(client, openai.AsyncOpenAI) else _SyncCompletions(self)
         self.chat = _Chat(self, completions)
 

@@ -22,11 +22,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from .. import interceptor
 from .._http import async_http_client, client_from_config
 from ..config import ALIASES, FusionConfig
+from ..dispatch import include_usage, serve
 from ..errors import ConfigError, FusionError
 from ..log import get_logger
+from ..memory import Memory
 from ..modes import plan
 from ..upstream import Upstream
 from . import fused, validate
@@ -50,7 +51,7 @@ class Runtime:
     config: FusionConfig
     upstream: Upstream
     relay: Relay
-    memory: interceptor.Memory
+    memory: Memory
     inflight: Inflight
     keepalive_seconds: float
     max_body_bytes: int
@@ -73,7 +74,7 @@ async def chat_completions(request: Request) -> Any:
         return RelayResponse(rt.relay, rt.relay.request("POST", "/chat/completions", request.headers, raw))
     release = rt.inflight.acquire()
     if p.params.get("stream"):
-        return fused.FusedStream(fused.start(p, rt.upstream, rt.memory), include_usage=fused.include_usage(p),
+        return fused.FusedStream(serve(p, rt.upstream, memory=rt.memory), include_usage=include_usage(p),
                                  keepalive_seconds=rt.keepalive_seconds, release=release)
     try:
         return await fused.complete(request.receive, p, rt.upstream, rt.memory)
@@ -168,7 +169,7 @@ def create_app(
             relay = Relay(http, config.base_url, config.api_key)
         else:
             sdk, relay = client, Relay(http, str(client.base_url), client.api_key)
-        runtime = Runtime(config, Upstream(sdk, max_retries=config.max_retries), relay, interceptor.Memory(),
+        runtime = Runtime(config, Upstream(sdk, max_retries=config.max_retries), relay, Memory(),
                           inflight, keepalive, max_body_bytes)
         log.info("proxy_ready", upstream=relay.base_url, max_inflight=limit,
                  auth="bearer" if token else "loopback only")

@@ -14,14 +14,14 @@ from __future__ import annotations
 import contextlib
 import traceback
 from collections.abc import AsyncIterator, Callable
-from typing import Any
 
 from openai.types.chat import ChatCompletionChunk
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from .. import alias, interceptor
+from ..dispatch import is_closing, serve
 from ..log import get_logger
+from ..memory import Memory
 from ..modes import Plan
 from ..upstream import Upstream
 from . import sse
@@ -31,26 +31,9 @@ from .errors import ClientGone, as_proxy_error, envelope, error_body
 log = get_logger("fusion_tool.proxy")
 
 
-def start(plan: Plan, upstream: Upstream, memory: interceptor.Memory) -> Any:
-    """The coroutine (non-streaming) or chunk iterator (streaming) that serves ``plan``."""
-    streaming = bool(plan.params.get("stream"))
-    if plan.mode == "alias":
-        return (alias.stream if streaming else alias.complete)(plan, upstream)
-    return (interceptor.stream if streaming else interceptor.complete)(plan, upstream, None, memory)
-
-
-def include_usage(plan: Plan) -> bool:
-    return bool((plan.params.get("stream_options") or {}).get("include_usage"))
-
-
-async def complete(receive: Receive, plan: Plan, upstream: Upstream, memory: interceptor.Memory) -> Response:
-    completion = await until_disconnect(receive, start(plan, upstream, memory))
+async def complete(receive: Receive, plan: Plan, upstream: Upstream, memory: Memory) -> Response:
+    completion = await until_disconnect(receive, serve(plan, upstream, memory=memory))
     return Response(completion.model_dump_json(), media_type="application/json")
-
-
-def _is_closing(chunk: ChatCompletionChunk) -> bool:
-    """The usage chunk fusion always ends with (summed usage and the fusion record)."""
-    return not chunk.choices and getattr(chunk, "fusion", None) is not None
 
 
 def _failed(exc: Exception) -> None:
@@ -103,7 +86,7 @@ class FusedStream:
                 async for item in events:
                     if item is sse.KEEPALIVE:
                         await self._body(send, sse.KEEPALIVE_COMMENT)
-                    elif self._include_usage or not _is_closing(item):
+                    elif self._include_usage or not is_closing(item):
                         await self._body(send, sse.data_event(item.model_dump_json(exclude_unset=True).encode()))
         except Exception as exc:
             _failed(exc)
