@@ -145,7 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from .log import configure
 
-    configure()
+    # the live progress already shows each panelist's failure; FUSION_LOG_LEVEL shows more
+    configure(level=None if os.environ.get("FUSION_LOG_LEVEL") else "error")
     try:
         if args.command in ("ask", "serve") and (args.local or args.local_model):
             return _local(args)
