@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -79,24 +79,18 @@ def _note(model_path: str | Path | None) -> str:
     return WEAK_MODEL if model_path is None else WEAK_OWN_MODEL.format(model=Path(model_path).name)
 
 
-def run_local(question: str, *, model_path: str | Path | None = None, as_json: bool = False) -> int:
-    """Answer ``question`` with a fused panel of the local model; print as ``fusion-tool ask`` does.
-
-    Returns the exit status: 0 answered, 1 fusion or the server failed, 2 the ``[local]`` extra
-    is missing. Ctrl-C propagates as ``KeyboardInterrupt`` once the server is stopped.
-    """
-    from ..cli import _ask
-
+def _with_server(model_path: str | Path | None, body: Callable[[LocalServer], int], ready: str = "") -> int:
+    """Start the local server, run ``body`` with it, stop it; failures become exit statuses:
+    1 fusion or the server failed, 2 the ``[local]`` extra is missing. Ctrl-C propagates as
+    ``KeyboardInterrupt`` once the server is stopped."""
     print(_note(model_path), file=sys.stderr, flush=True)
-    server = LocalServer(model_path)
     try:
-        with server:
+        with LocalServer(model_path) as server:
             print(f"local model {server.alias} ready at {server.base_url} "
-                  f"(llama.cpp pid {server.pid}, {server.startup_seconds:.1f} s)", file=sys.stderr, flush=True)
-            config = local_config(server.base_url, model=server.alias)
-            label = LABEL.format(alias=server.alias)
+                  f"(llama.cpp pid {server.pid}, {server.startup_seconds:.1f} s){ready.format(alias=server.alias)}",
+                  file=sys.stderr, flush=True)
             with declared_quirks(server.base_url):
-                return asyncio.run(_ask(question, config, as_json=as_json, label=label, params={"max_completion_tokens": WRITER_MAX_TOKENS}))
+                return body(server)
     except LocalUnavailable as exc:
         print(f"fusion-tool: {exc}", file=sys.stderr)
         return 2
@@ -106,6 +100,19 @@ def run_local(question: str, *, model_path: str | Path | None = None, as_json: b
     except FusionError as exc:  # e.g. the writer's call failed for good
         print(f"fusion-tool: the local model failed: {exc}", file=sys.stderr)
         return 1
+
+
+def run_local(question: str, *, model_path: str | Path | None = None, as_json: bool = False) -> int:
+    """Answer ``question`` with a fused panel of the local model; print as ``fusion-tool ask`` does."""
+    from ..cli import _ask
+
+    def ask(server: LocalServer) -> int:
+        config = local_config(server.base_url, model=server.alias)
+        label = LABEL.format(alias=server.alias)
+        params = {"max_completion_tokens": WRITER_MAX_TOKENS}
+        return asyncio.run(_ask(question, config, as_json=as_json, label=label, params=params))
+
+    return _with_server(model_path, ask)
 
 
 def serve_local(
@@ -118,19 +125,10 @@ def serve_local(
     """
     from ..proxy import serve
 
-    print(_note(model_path), file=sys.stderr, flush=True)
     options.pop("workers", None)
-    try:
-        with LocalServer(model_path) as server:
-            print(f"local model {server.alias} ready at {server.base_url} "
-                  f"(llama.cpp pid {server.pid}, {server.startup_seconds:.1f} s); "
-                  f"ask the proxy for model openrouter/fusion, or {server.alias} directly", file=sys.stderr, flush=True)
-            with declared_quirks(server.base_url):
-                serve(host, port, config=local_config(server.base_url, model=server.alias), **options)
-            return 0
-    except LocalUnavailable as exc:
-        print(f"fusion-tool: {exc}", file=sys.stderr)
-        return 2
-    except LocalServerError as exc:
-        print(f"fusion-tool: the local model server failed: {exc}", file=sys.stderr)
-        return 1
+
+    def run(server: LocalServer) -> int:
+        serve(host, port, config=local_config(server.base_url, model=server.alias), **options)
+        return 0
+
+    return _with_server(model_path, run, "; ask the proxy for model openrouter/fusion, or {alias} directly")
