@@ -70,16 +70,11 @@ def _behaviour(req: Any) -> Any:
     return Reply(text=PANEL_TEXT, delay=delay)
 
 
-def _tcp_listener(port: int = 0, backlog: int = 2048) -> socket.socket:
-    """The proxy's loopback listening socket. ``proto`` is IPPROTO_TCP, not 0: asyncio sets
-    TCP_NODELAY only on connections accepted from such a socket (as ``bind_tcp`` in
-    ``fusion_tool/proxy/server.py`` does), else a response in two writes waits ~40 ms for an ACK."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", port))
-    sock.listen(backlog)
-    sock.setblocking(False)
-    return sock
+def _tcp_listener(port: int = 0) -> socket.socket:
+    """The proxy's loopback listening socket, bound as fusion-tool binds its own (TCP_NODELAY)."""
+    from fusion_tool._serving import LOOPBACK_HOST, bind_tcp
+
+    return bind_tcp(LOOPBACK_HOST, port)
 
 
 def _provider_main(conn: Any) -> None:

@@ -4,18 +4,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
-import socket
 import sys
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import uvicorn
 from uvicorn.supervisors import Multiprocess
 
+from .._serving import bind_tcp, serve_in_thread
 from ..config import FusionConfig
 from ..errors import ConfigError
 from ..log import configure
@@ -92,46 +90,10 @@ def serve(
             Multiprocess(uv_config, sockets=[sock]).run()
 
 
-def bind_tcp(host: str, port: int) -> socket.socket:
-    """A listening TCP socket. Its protocol is named (``IPPROTO_TCP``, not 0): asyncio sets
-    ``TCP_NODELAY`` only on connections accepted from such a socket, and without it every
-    response written in two parts (headers, then body) waits ~40 ms for a delayed ACK."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host.strip("[]"), port))
-    sock.listen(2048)
-    sock.set_inheritable(True)
-    return sock
-
-
 @contextlib.contextmanager
 def running(app: Any, port: int = 0, *, graceful_seconds: int = 1, startup_timeout: float = 10.0) -> Iterator[str]:
     """Serve ``app`` on 127.0.0.1:``port`` (0: a free port) from a background thread; yields
     the base URL ``http://127.0.0.1:PORT/v1`` once it accepts connections, stops it on exit."""
-    sock = bind_tcp(DEFAULT_HOST, port)
-    server = uvicorn.Server(uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False,
-                                           timeout_graceful_shutdown=graceful_seconds, loop="asyncio"))
-    failure: list[BaseException] = []
-
-    def run() -> None:
-        try:  # uvicorn's `_serve` leaves signal handling to the thread that owns the process
-            asyncio.run(getattr(server, "_serve", server.serve)(sockets=[sock]))
-        except BaseException as exc:
-            failure.append(exc)
-
-    thread = threading.Thread(target=run, name="fusion-proxy", daemon=True)
-    thread.start()
-    try:
-        ready = threading.Event()
-        for _ in range(int(startup_timeout / 0.005)):
-            if server.started or failure or not thread.is_alive():
-                break
-            ready.wait(0.005)
-        if not server.started:
-            raise RuntimeError("the fusion proxy did not start") from (failure[0] if failure else None)
-        yield f"http://{DEFAULT_HOST}:{sock.getsockname()[1]}/v1"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=graceful_seconds + 5)
-        sock.close()
+    with serve_in_thread(app, port, lifespan="on", graceful_seconds=graceful_seconds, name="the fusion proxy",
+                         startup_timeout=startup_timeout) as url:
+        yield url
