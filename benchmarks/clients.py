@@ -1,6 +1,6 @@
 """The HTTP clients a benchmark can put under the library (and under the proxy).
 
-``default``: what fusion-tool builds for itself (``fusion_tool._http.client_from_config``: the
+``default``: what fusion-tool builds for itself (``fusion_tool.provider.http.client_from_config``: the
 openai SDK over its aiohttp client); ``httpx2``: the same with the SDK's httpx2 client, the
 choice fusion-tool shipped with first, kept for comparison.
 """
@@ -30,7 +30,7 @@ def make(kind: str, base_url: str) -> Any:
 
     if kind in ("default", "httpx2"):
         from fusion_tool import FusionConfig
-        from fusion_tool._http import async_http_client, client_from_config
+        from fusion_tool.provider.http import async_http_client, client_from_config
 
         http = async_http_client(kind="httpx2") if kind == "httpx2" else None
         return client_from_config(FusionConfig(base_url=base_url, api_key=API_KEY), http)

@@ -109,7 +109,7 @@ def fused_job(provider: servers.Process, variant: str, concurrency: int, rounds:
 
 #: what stands under the library: the HTTP client, or no SDK at all
 VARIANTS: dict[str, dict[str, Any]] = {
-    "default": {"client": "default"},  # fusion-tool as shipped (fusion_tool._http: the SDK's aiohttp client)
+    "default": {"client": "default"},  # fusion-tool as shipped (fusion_tool.provider.http: the SDK's aiohttp client)
     "httpx2": {"client": "httpx2"},  # the SDK's httpx2 client, fusion-tool's first choice, for comparison
     "floor": {"client": "aiohttp", "kind": "floor"},  # the same calls as bare aiohttp POSTs: no SDK, no fusion-tool
 }

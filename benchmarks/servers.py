@@ -72,7 +72,7 @@ def _behaviour(req: Any) -> Any:
 
 def _tcp_listener(port: int = 0) -> socket.socket:
     """The proxy's loopback listening socket, bound as fusion-tool binds its own (TCP_NODELAY)."""
-    from fusion_tool._serving import LOOPBACK_HOST, bind_tcp
+    from fusion_tool.core.serving import LOOPBACK_HOST, bind_tcp
 
     return bind_tcp(LOOPBACK_HOST, port)
 

@@ -6,13 +6,13 @@ coverage, unique insights and blind spots, and one grounded answer is written fr
     from fusion_tool import wrap_openai, fuse, should_deliberate, FusionConfig
 """
 
-from .config import ALIASES, PRESETS, FusionConfig
-from .errors import ConfigError, FusionError, UpstreamError
-from .events import Event
-from .gate import Decision, GateConfig, should_deliberate
-from .pipeline import FusionResult, fuse
-from .usage import Call, Usage
-from .wrapper import wrap_openai
+from fusion_tool.core.config import ALIASES, PRESETS, FusionConfig
+from fusion_tool.core.errors import ConfigError, FusionError, UpstreamError
+from fusion_tool.core.events import Event
+from fusion_tool.core.usage import Call, Usage
+from fusion_tool.modes.gate import Decision, GateConfig, should_deliberate
+from fusion_tool.pipeline.fuse import FusionResult, fuse
+from fusion_tool.sdk.wrapper import wrap_openai
 
 __version__ = "0.1.0"
 

@@ -21,11 +21,12 @@ import openai
 from langchain_core.tools import BaseTool
 from pydantic import BaseModel, Field, PrivateAttr
 
-from . import _runner, schemas
-from ._http import client_from_config
-from .config import FusionConfig
-from .pipeline import FusionResult, run, tools_factory
-from .upstream import Upstream
+from fusion_tool.core import schemas
+from fusion_tool.core import sync as _runner
+from fusion_tool.core.config import FusionConfig
+from fusion_tool.pipeline.fuse import FusionResult, run, tools_factory
+from fusion_tool.provider.http import client_from_config
+from fusion_tool.provider.upstream import Upstream
 
 _SPEC = schemas.load("fusion_tool")["function"]
 

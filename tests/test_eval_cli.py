@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from fusion_tool.eval import cli
+from fusion_tool.cli import eval as cli
 from fusion_tool.testing import Reply, ScriptedProvider, ScriptedRequest
 
 from .conftest import ANALYSIS, is_writer

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from fusion_tool.errors import ConfigError
+from fusion_tool.core.errors import ConfigError
 from fusion_tool.eval import configs, grade
 from fusion_tool.eval.draco import Criterion, DracoError, Task, load, parse_rubric, read
 

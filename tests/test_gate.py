@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fusion_tool import gate
-from fusion_tool.gate import DEFAULT_MIN_WORDS, Decision, GateConfig, count_words, own_text, should_deliberate
+from fusion_tool.modes import gate
+from fusion_tool.modes.gate import DEFAULT_MIN_WORDS, Decision, GateConfig, count_words, own_text, should_deliberate
 
 DATA = Path(__file__).parent / "data" / "gate_prompts.jsonl"
 ROWS = [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines() if line.strip()]

@@ -8,7 +8,7 @@ import logging
 import time
 
 from fusion_tool import FusionConfig, fuse
-from fusion_tool.log import configure
+from fusion_tool.core.log import configure
 from fusion_tool.testing import Reply
 
 from .conftest import JUDGE, PANEL, panelist

@@ -18,8 +18,9 @@ import openai
 import pytest
 
 from fusion_tool import FusionConfig
-from fusion_tool.errors import ConfigError
-from fusion_tool.proxy import add_arguments, create_app, run, running, serve
+from fusion_tool.cli.serve import add_arguments, run
+from fusion_tool.core.errors import ConfigError
+from fusion_tool.proxy import create_app, running, serve
 from fusion_tool.proxy.auth import is_loopback
 from fusion_tool.testing import Reply, ScriptedProvider
 
@@ -135,7 +136,7 @@ def test_a_server_run_at_debug_logs_each_request_and_never_the_key(tmp_path):
         env.update(FUSION_BASE_URL=upstream, FUSION_API_KEY=secret, FUSION_PANEL=",".join(PANEL),
                    FUSION_JUDGE=JUDGE, FUSION_SEARCH=f"local:{CORPUS}", FUSION_PANEL_TIMEOUT="5",
                    PYTHONUNBUFFERED="1")
-        code = ("import argparse, sys; from fusion_tool.proxy import add_arguments, run; p = argparse.ArgumentParser(); "
+        code = ("import argparse, sys; from fusion_tool.cli.serve import add_arguments, run; p = argparse.ArgumentParser(); "
                 f"add_arguments(p); sys.exit(run(p.parse_args(['--port', '{port}', '--log-level', 'debug'])))")
         server = subprocess.Popen([sys.executable, "-c", code], env=env, cwd=tmp_path,
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from fusion_tool.errors import ConfigError
-from fusion_tool.research import (
+from fusion_tool.core.errors import ConfigError
+from fusion_tool.pipeline.research import (
     DomainPattern,
     DomainRules,
     Research,

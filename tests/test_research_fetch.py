@@ -26,11 +26,11 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from fusion_tool.fence import unfence
-from fusion_tool.research import FetchError, FetchRefused, Research, ResearchConfig, SafeFetcher
-from fusion_tool.research.addresses import address_problem, classify_host, loose_ipv4, name_problem
-from fusion_tool.research.body import BoundedBody
-from fusion_tool.research.tools import PAGE_KIND
+from fusion_tool.pipeline.fence import unfence
+from fusion_tool.pipeline.research import FetchError, FetchRefused, Research, ResearchConfig, SafeFetcher
+from fusion_tool.pipeline.research.addresses import address_problem, classify_host, loose_ipv4, name_problem
+from fusion_tool.pipeline.research.body import BoundedBody
+from fusion_tool.pipeline.research.tools import PAGE_KIND
 
 # --------------------------------------------------------------------------- test plumbing
 
@@ -555,7 +555,7 @@ def test_research_fetch_is_fenced_counted_and_recorded(jail: Jail) -> None:
             message = await research.call("web_fetch", json.dumps({"url": url}))
             assert f'url="{url}"' in message
             marker = message.split(f"<<<BEGIN {PAGE_KIND} ", 1)[1].split(" ", 1)[0]
-            from fusion_tool.fence import Fenced
+            from fusion_tool.pipeline.fence import Fenced
 
             fenced_text = message[message.index(f"<<<BEGIN {PAGE_KIND}") :]
             assert unfence(Fenced(marker, fenced_text), PAGE_KIND) == [f"title: {url}\n\n{page_text}"]
@@ -607,7 +607,7 @@ def test_numeric_ipv4_spellings(spelling: str, address: str) -> None:
     "host", ["1.2.3.4.5", "256.1.1.1", "1.16777216", "08.0.0.1", "0x1ffffffff", "example.123"]
 )
 def test_malformed_numeric_hosts_are_refused(host: str) -> None:
-    from fusion_tool.research.addresses import HostError
+    from fusion_tool.pipeline.research.addresses import HostError
 
     with pytest.raises(HostError):
         classify_host(host)

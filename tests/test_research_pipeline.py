@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from fusion_tool import FusionConfig, wrap_openai
-from fusion_tool.research import SearchResult
+from fusion_tool.pipeline.research import SearchResult
 from fusion_tool.testing import Reply, ScriptedRequest, ToolCall
 
 from .conftest import ANALYSIS, JUDGE, PANEL, is_writer
@@ -75,7 +75,7 @@ class FakeSearch:
 
 async def test_a_search_result_from_an_excluded_domain_never_reaches_a_panelist(provider, monkeypatch):
     fake = FakeSearch()  # the configured search provider, as FUSION_SEARCH would choose it
-    monkeypatch.setattr("fusion_tool.research.search_provider_from_env", lambda value, **kw: fake)
+    monkeypatch.setattr("fusion_tool.pipeline.research.search_provider_from_env", lambda value, **kw: fake)
     for model in PANEL:
         provider.add(model, researcher("anything"))
     plugin = {"id": "fusion", "analysis_models": list(PANEL), "model": JUDGE,

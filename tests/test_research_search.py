@@ -16,9 +16,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fusion_tool.errors import ConfigError
-from fusion_tool.fence import Fenced, unfence
-from fusion_tool.research import (
+from fusion_tool.core.errors import ConfigError
+from fusion_tool.pipeline.fence import Fenced, unfence
+from fusion_tool.pipeline.research import (
     BraveSearch,
     DdgsSearch,
     LocalCorpus,
@@ -30,8 +30,8 @@ from fusion_tool.research import (
     TavilySearch,
     search_provider_from_env,
 )
-from fusion_tool.research.page import Page
-from fusion_tool.research.tools import PAGE_KIND, SEARCH_KIND, fence_page, fence_results
+from fusion_tool.pipeline.research.page import Page
+from fusion_tool.pipeline.research.tools import PAGE_KIND, SEARCH_KIND, fence_page, fence_results
 
 CORPUS = Path(__file__).parent / "data" / "corpus"
 
@@ -395,7 +395,7 @@ def test_imitated_markers_cannot_close_a_fence(
     def token() -> str:
         return next(tokens, "0f1e2d3c4b5a6978")
 
-    from fusion_tool.fence import fence_all
+    from fusion_tool.pipeline.fence import fence_all
 
     results = [
         SearchResult("https://a.example/", title, snippet),

@@ -11,8 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fusion_tool import FusionConfig, UpstreamError
+from fusion_tool.provider.upstream import BACKOFF_CAP, Upstream, backoff, retry_after
 from fusion_tool.testing import Reply
-from fusion_tool.upstream import BACKOFF_CAP, Upstream, backoff, retry_after
 
 
 def test_retry_after_forms():

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..config import PRESETS
-from ..errors import ConfigError
+from fusion_tool.core.config import PRESETS
+from fusion_tool.core.errors import ConfigError
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,10 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import UpstreamError
-from ..fence import fence
-from ..upstream import RETRYABLE_STATUSES, Upstream
-from .draco import Criterion, Task
+from fusion_tool.core.errors import UpstreamError
+from fusion_tool.eval.draco import Criterion, Task
+from fusion_tool.pipeline.fence import fence
+from fusion_tool.provider.upstream import RETRYABLE_STATUSES, Upstream
 
 SYSTEM = """\
 You grade one response against one rubric criterion, strictly and literally. Read the \

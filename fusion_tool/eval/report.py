@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .runner import Outcome, Settings
-from .score import mean
+from fusion_tool.eval.runner import Outcome, Settings
+from fusion_tool.eval.score import mean
 
 CHART = "score_vs_cost.png"
 

@@ -15,15 +15,16 @@ from typing import Any
 
 import openai
 
-from ..config import FusionConfig
-from ..errors import UpstreamError
-from ..upstream import Upstream
-from ..wrapper import wrap_openai
-from . import cache as caching
-from .configs import Configuration
-from .draco import Task
-from .grade import Grader
-from .score import repeated_score
+from fusion_tool.core.config import FusionConfig
+from fusion_tool.core.errors import UpstreamError
+from fusion_tool.eval import cache as caching
+from fusion_tool.eval.configs import Configuration
+from fusion_tool.eval.draco import Task
+from fusion_tool.eval.grade import Grader
+from fusion_tool.eval.score import repeated_score
+from fusion_tool.modes.plan import plan
+from fusion_tool.modes.serve import serve
+from fusion_tool.provider.upstream import Upstream
 
 ALIAS = "openrouter/fusion"
 
@@ -91,7 +92,6 @@ class Runner:
         self.cache = cache
         self.progress = progress or Progress()
         self.upstream = Upstream(client, max_retries=base.max_retries)
-        self.fused = wrap_openai(client, config=base)
         # one grading: temperature 0, reproducible; repeats: the provider's default, so they can differ
         self.grader = Grader(Upstream(client, max_retries=base.max_retries), settings.grader,
                              temperature=0 if settings.repeats == 1 else None)
@@ -159,7 +159,8 @@ class Runner:
         if config.fused:
             plugin = config.plugin(excluded_domains=self.settings.excluded_domains, web=self.settings.web,
                                    max_completion_tokens=self.settings.max_completion_tokens)
-            completion = await self.fused.chat.completions.create(model=ALIAS, messages=messages, plugins=[plugin])
+            completion = await serve(plan({"model": ALIAS, "messages": messages, "plugins": [plugin]}, self.base),
+                                     self.upstream)
             record = completion.fusion
             if record.get("status") != "ok":
                 raise UpstreamError(f"fusion failed: {record.get('error')} ({record.get('failure_reason')})")

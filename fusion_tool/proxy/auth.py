@@ -13,7 +13,7 @@ import ipaddress
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .errors import ProxyError, error_body
+from fusion_tool.proxy.errors import ProxyError, error_body
 
 
 def is_loopback(host: str | None) -> bool:

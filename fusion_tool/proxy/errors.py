@@ -13,7 +13,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from ..errors import ConfigError, UpstreamError
+from fusion_tool.core.errors import ConfigError, UpstreamError
 
 #: the ``type`` of the envelope, by status (OpenAI's names where it has one)
 _TYPES = {

@@ -19,14 +19,14 @@ from openai.types.chat import ChatCompletionChunk
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from ..dispatch import is_closing, serve
-from ..log import get_logger
-from ..memory import Memory
-from ..modes import Plan
-from ..upstream import Upstream
-from . import sse
-from .disconnect import until_disconnect
-from .errors import ClientGone, as_proxy_error, envelope, error_body
+from fusion_tool.core.log import get_logger
+from fusion_tool.modes.memory import Memory
+from fusion_tool.modes.plan import Plan
+from fusion_tool.modes.serve import is_closing, serve
+from fusion_tool.provider.upstream import Upstream
+from fusion_tool.proxy import sse
+from fusion_tool.proxy.disconnect import until_disconnect
+from fusion_tool.proxy.errors import ClientGone, as_proxy_error, envelope, error_body
 
 log = get_logger("fusion_tool.proxy")
 

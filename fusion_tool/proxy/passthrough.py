@@ -13,9 +13,9 @@ from typing import Any
 import httpx2
 from starlette.types import Receive, Scope, Send
 
-from ..log import get_logger
-from .disconnect import until_disconnect
-from .errors import ClientGone, ProxyError, error_body
+from fusion_tool.core.log import get_logger
+from fusion_tool.proxy.disconnect import until_disconnect
+from fusion_tool.proxy.errors import ClientGone, ProxyError, error_body
 
 log = get_logger("fusion_tool.proxy")
 

@@ -13,12 +13,12 @@ from typing import Any
 import uvicorn
 from uvicorn.supervisors import Multiprocess
 
-from .._serving import bind_tcp, serve_in_thread
-from ..config import FusionConfig
-from ..errors import ConfigError
-from ..log import configure
-from .app import create_app
-from .auth import is_loopback
+from fusion_tool.core.config import FusionConfig
+from fusion_tool.core.errors import ConfigError
+from fusion_tool.core.log import configure
+from fusion_tool.core.serving import bind_tcp, serve_in_thread
+from fusion_tool.proxy.app import create_app
+from fusion_tool.proxy.auth import is_loopback
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000

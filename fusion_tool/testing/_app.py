@@ -22,8 +22,8 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any, Protocol
 
-from ._replies import Reply, ScriptedRequest
-from ._wire import SSE_DONE, completion_body, error_body, sse_event, stream_chunks
+from fusion_tool.testing._replies import Reply, ScriptedRequest
+from fusion_tool.testing._wire import SSE_DONE, completion_body, error_body, sse_event, stream_chunks
 
 __all__ = ["ScriptedApp"]
 

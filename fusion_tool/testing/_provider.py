@@ -13,11 +13,11 @@ from typing import Any
 import httpx2
 import openai
 
-from ._app import ScriptedApp
-from ._replies import Behaviour, Reply, ReplyLike, ScriptedRequest
-from ._server import serve_in_loop, serve_in_thread
-from ._transport import LoopThread, StreamingASGITransport, ThreadedASGITransport
-from ._wire import DEFAULT_PRICE, compute_usage
+from fusion_tool.testing._app import ScriptedApp
+from fusion_tool.testing._replies import Behaviour, Reply, ReplyLike, ScriptedRequest
+from fusion_tool.testing._server import serve_in_loop, serve_in_thread
+from fusion_tool.testing._transport import LoopThread, StreamingASGITransport, ThreadedASGITransport
+from fusion_tool.testing._wire import DEFAULT_PRICE, compute_usage
 
 __all__ = ["IN_PROCESS_BASE_URL", "TEST_API_KEY", "ScriptedProvider"]
 

@@ -13,8 +13,8 @@ import contextlib
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-from .._serving import LOOPBACK_HOST, STARTUP_TIMEOUT, base_url, bind_tcp, serve_on, uvicorn_server
-from .._serving import serve_in_thread as _serve_in_thread
+from fusion_tool.core.serving import LOOPBACK_HOST, STARTUP_TIMEOUT, base_url, bind_tcp, serve_on, uvicorn_server
+from fusion_tool.core.serving import serve_in_thread as _serve_in_thread
 
 __all__ = ["LOOPBACK_HOST", "serve_in_loop", "serve_in_thread"]
 

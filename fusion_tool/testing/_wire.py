@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from http import HTTPStatus
 from typing import Any
 
-from ._replies import Reply, ScriptedRequest, message_text
+from fusion_tool.testing._replies import Reply, ScriptedRequest, message_text
 
 __all__ = [
     "DEFAULT_PRICE",

@@ -15,10 +15,10 @@ import pytest
 from openai.types.chat import ChatCompletionChunk
 
 try:  # where it lives once moved next to upstream.py
-    from fusion_tool import dialect as dialects  # type: ignore[attr-defined]
+    from fusion_tool.provider import dialect as dialects
 except ImportError:
     from fusion_tool.local import dialect as dialects
-from fusion_tool.upstream import Upstream
+from fusion_tool.provider.upstream import Upstream
 
 Dialect = dialects.Dialect
 

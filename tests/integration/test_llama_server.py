@@ -24,7 +24,7 @@ import openai
 import pytest
 
 from fusion_tool import FusionConfig, fuse, wrap_openai
-from fusion_tool import judge as judging
+from fusion_tool.core.schemas import is_valid
 from fusion_tool.local import (
     LocalServer,
     LocalUnavailable,
@@ -32,12 +32,12 @@ from fusion_tool.local import (
     local_config,
     server_installed,
 )
-from fusion_tool.panel import Seat
-from fusion_tool.schemas import is_valid
-from fusion_tool.upstream import Upstream
+from fusion_tool.pipeline import judge as judging
+from fusion_tool.pipeline.panel import Seat
+from fusion_tool.provider.upstream import Upstream
 
 try:
-    from fusion_tool import dialect as dialects  # type: ignore[attr-defined]
+    from fusion_tool.provider import dialect as dialects
 except ImportError:  # upstream.py does not read dialects yet
     dialects = None
 
@@ -259,20 +259,9 @@ def launched_by(parent: int) -> list[int]:
     return found
 
 
-def cli_has_local() -> bool:
-    from fusion_tool import cli
-
-    try:
-        with contextlib.redirect_stderr(io.StringIO()):
-            return cli._parser().parse_args(["ask", "--local", "q"]).local
-    except SystemExit:
-        return False
-
-
 def start_cli(*extra: str) -> subprocess.Popen[str]:
-    """``fusion-tool ask --local QUESTION`` (``python -m fusion_tool.local`` until it has the flag),
-    in a session of its own as a shell's foreground job is: Ctrl-C goes to the whole group."""
-    command = ["-m", "fusion_tool.cli", "ask", "--local"] if cli_has_local() else ["-m", "fusion_tool.local"]
+    """``fusion-tool ask --local QUESTION``, in a session of its own as a shell's foreground job is: Ctrl-C goes to the whole group."""
+    command = ["-m", "fusion_tool.cli", "ask", "--local"]
     return subprocess.Popen(
         [sys.executable, *command, QUESTION, *extra], stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
@@ -335,7 +324,7 @@ def test_serve_local_proxies_and_stops_on_ctrl_c():
     from fusion_tool.local.server import free_port
 
     port = free_port()
-    code = f"import sys; from fusion_tool.local import serve_local; sys.exit(serve_local(port={port}))"
+    code = f"import sys; from fusion_tool.cli.local import serve_local; sys.exit(serve_local(port={port}))"
     proxy = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                              stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:

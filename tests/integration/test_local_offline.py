@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
+from fusion_tool.cli.local import run_local
 from fusion_tool.local import (
     LocalServer,
     LocalServerError,
     LocalUnavailable,
     local_config,
-    run_local,
 )
 from fusion_tool.local import model as local_model
 from fusion_tool.local import server as local_server

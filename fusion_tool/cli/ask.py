@@ -1,0 +1,78 @@
+"""``fusion-tool ask``: the main job. The question goes through the one ``serve`` function in
+alias mode, as any client's request does; the answer goes to stdout, the progress and the
+judge's analysis to stderr."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from fusion_tool.core.config import FusionConfig
+
+ALIAS = "openrouter/fusion"
+
+
+def plugin_of(config: FusionConfig) -> dict[str, Any]:
+    """The fusion plugin entry that states ``config``'s panel and judge on the wire."""
+    plugin: dict[str, Any] = {"id": "fusion", "preset": config.preset}
+    if config.panel:
+        plugin["analysis_models"] = list(config.panel)
+    if config.judge:
+        plugin["model"] = config.judge
+    return plugin
+
+
+async def ask(
+    question: str, config: FusionConfig, *, as_json: bool, label: str = "", params: dict[str, Any] | None = None
+) -> int:
+    """Answer ``question`` in alias mode through the one ``serve`` function, with live progress on
+    stderr; print the answer (or, with ``as_json``, the whole record); the exit status."""
+    from fusion_tool.cli.progress import Progress
+    from fusion_tool.modes.plan import plan
+    from fusion_tool.modes.serve import serve
+    from fusion_tool.provider.http import client_from_config
+    from fusion_tool.provider.upstream import Upstream
+
+    client = client_from_config(config)
+    request = {"model": ALIAS, "messages": [{"role": "user", "content": question}],
+               "plugins": [plugin_of(config)], **(params or {})}
+    try:
+        with Progress(config.panel_models, config.judge_model(), label=label) as progress:
+            completion = await serve(plan(request, config), Upstream(client, max_retries=config.max_retries),
+                                     on_event=progress)
+    finally:
+        await client.close()
+    answer = completion.choices[0].message.content or ""
+    record = completion.fusion  # type: ignore[attr-defined]
+    if as_json:
+        out = {"answer": answer, **record, "usage": completion.usage.model_dump() if completion.usage else None}
+        print(json.dumps(out, indent=2, ensure_ascii=False))
+    else:
+        print(summary(record), file=sys.stderr)
+        print(answer)
+        usage = completion.usage
+        if usage is not None:
+            print(f"\n{usage.total_tokens} tokens, ${usage.cost or 0.0:.4f} over {len(record['calls'])} calls",
+                  file=sys.stderr)
+    return 0 if record.get("status") == "ok" else 1
+
+
+def summary(record: dict[str, Any]) -> str:
+    """The judge's analysis in a few lines, for the terminal."""
+    analysis = record.get("analysis")
+    lines = []
+    for failure in record.get("failed_models") or []:
+        lines.append(f"failed: {failure['model']}: {failure['error']}")
+    if record.get("status") != "ok":
+        lines.append(f"fusion failed: {record.get('error')} ({record.get('failure_reason')})")
+    elif analysis is None:
+        lines.append("(the judge gave no analysis; the answer is written from the panel's responses)")
+    else:
+        lines += [f"consensus: {c}" for c in analysis["consensus"]]
+        lines += [f"contradiction: {c['topic']}: " + "; ".join(f"{s['model']}: {s['stance']}" for s in c["stances"])
+                  for c in analysis["contradictions"]]
+        lines += [f"partial: {p['point']} ({', '.join(p['models'])})" for p in analysis["partial_coverage"]]
+        lines += [f"unique: {u['model']}: {u['insight']}" for u in analysis["unique_insights"]]
+        lines += [f"blind spot: {b}" for b in analysis["blind_spots"]]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,41 @@
+"""The ``fusion-tool serve`` subcommand: its options and what it runs."""
+
+from __future__ import annotations
+
+import argparse
+
+from fusion_tool.proxy.server import (
+    DEFAULT_GRACEFUL_SECONDS,
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    LOG_LEVELS,
+    serve,
+)
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default=DEFAULT_HOST,
+                        help="address to listen on (default 127.0.0.1; any other needs FUSION_PROXY_TOKEN)")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (default 8000)")
+    parser.add_argument("--workers", type=_positive_int, default=1,
+                        help="worker processes (default 1; each has its own in-flight cap)")
+    parser.add_argument("--log-level", choices=LOG_LEVELS, default=None,
+                        help="default FUSION_LOG_LEVEL or warning; info logs one line per request")
+    parser.add_argument("--max-inflight", type=_positive_int, default=None,
+                        help="fused requests in flight per worker before 429 (default FUSION_PROXY_MAX_INFLIGHT or 64)")
+    parser.add_argument("--graceful-timeout", type=int, default=DEFAULT_GRACEFUL_SECONDS, metavar="SECONDS",
+                        help=f"on shutdown, seconds requests in flight may take to finish (default {DEFAULT_GRACEFUL_SECONDS})")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Serve until interrupted; a ConfigError (e.g. a public host without a token) propagates."""
+    serve(args.host, args.port, workers=args.workers, log_level=args.log_level,
+          max_inflight=args.max_inflight, graceful_seconds=args.graceful_timeout)
+    return 0

@@ -1,0 +1,45 @@
+"""Progress events of a fused call: logged as structlog events, and handed to a listener.
+
+The CLI draws its live panel from these; a user may pass ``on_event`` to :func:`fuse` too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from fusion_tool.core.log import get_logger
+
+log = get_logger("fusion_tool")
+
+
+@dataclass(frozen=True)
+class Event:
+    """``kind`` is one of: panelist_start, panelist_tool, panelist_done, panelist_failed,
+    judge_start, judge_done, judge_failed, writer_start, writer_done."""
+
+    kind: str
+    model: str
+    index: int | None = None  # the panelist's seat (a model may sit twice)
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+Listener = Callable[[Event], None]
+
+
+class Emitter:
+    """Sends each event to the log and to an optional listener (whose errors are contained)."""
+
+    def __init__(self, listener: Listener | None = None, **context: Any) -> None:
+        self._listener = listener
+        self._log = log.bind(**context) if context else log
+
+    def __call__(self, kind: str, model: str, index: int | None = None, **data: Any) -> None:
+        level = "warning" if kind.endswith("_failed") else "info"
+        getattr(self._log, level)(kind, model=model, seat=index, **data)
+        if self._listener is not None:
+            try:
+                self._listener(Event(kind, model, index, data))
+            except Exception:  # a broken progress display must not break the call
+                self._log.exception("listener_failed", kind=kind)

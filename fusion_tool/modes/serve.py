@@ -1,0 +1,37 @@
+"""What every front calls: the one function that serves a planned fusion request.
+
+``serve`` returns a coroutine (non-streaming) or an async iterator of chunks (streaming). A
+streamed fusion answer always ends with a closing chunk (summed usage, the fusion record);
+fronts pass it on only when the caller asked for ``stream_options.include_usage``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from openai.types.chat import ChatCompletionChunk
+
+from fusion_tool.core.events import Listener
+from fusion_tool.modes import alias
+from fusion_tool.modes import tool as interceptor
+from fusion_tool.modes.memory import Memory
+from fusion_tool.modes.plan import Plan
+from fusion_tool.provider.upstream import Upstream
+
+
+def serve(plan: Plan, upstream: Upstream, on_event: Listener | None = None, memory: Memory | None = None) -> Any:
+    """The coroutine or chunk iterator that serves ``plan`` (alias or tool mode)."""
+    streaming = bool(plan.params.get("stream"))
+    if plan.mode == "alias":
+        return (alias.stream if streaming else alias.complete)(plan, upstream, on_event)
+    return (interceptor.stream if streaming else interceptor.complete)(plan, upstream, on_event, memory)
+
+
+def include_usage(plan: Plan) -> bool:
+    """Whether the caller asked for the closing usage chunk."""
+    return bool((plan.params.get("stream_options") or {}).get("include_usage"))
+
+
+def is_closing(chunk: ChatCompletionChunk) -> bool:
+    """The closing chunk a fused stream ends with."""
+    return not chunk.choices and getattr(chunk, "fusion", None) is not None

@@ -1,0 +1,58 @@
+"""Shaping what fusion returns as the SDK's own types: ``ChatCompletion`` and its chunks.
+
+The summed usage (tokens and ``cost`` over every inner call) replaces the last call's, and the
+fusion record (analysis, responses, failures, per-call usage, trace) rides along as the extra
+field ``fusion``: ``completion.fusion["calls"]`` is the per-call breakdown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from openai.types.chat import ChatCompletion, ChatCompletionChunk
+
+from fusion_tool.core.usage import Usage
+from fusion_tool.modes.citations import annotate
+from fusion_tool.pipeline.fuse import FusionResult
+
+
+def fusion_record(result: FusionResult | None, usage: Usage, **trace: Any) -> dict[str, Any]:
+    record: dict[str, Any] = result.tool_result() if result is not None else {"status": "skipped"}
+    record["calls"] = usage.to_dict()["calls"]
+    record["trace"] = {**(result.trace if result is not None else {}), **trace}
+    return record
+
+
+def finish(
+    completion: ChatCompletion, usage: Usage, record: dict[str, Any], sources: Sequence[Any] = ()
+) -> ChatCompletion:
+    """``completion`` with the summed usage, the fusion record, and ``url_citation``
+    annotations for the URLs its answer cites that the panel retrieved."""
+    data = completion.model_dump(exclude_unset=False)
+    data["usage"] = usage.to_openai().model_dump()
+    for choice in data.get("choices") or []:
+        message = choice.get("message") or {}
+        annotations, unverified = annotate(message.get("content") or "", sources)
+        if annotations:
+            message["annotations"] = [*(message.get("annotations") or []), *annotations]
+        if unverified:
+            record["trace"]["unverified_urls"] = unverified
+    data["fusion"] = record
+    return ChatCompletion.model_validate(data)
+
+
+def stream_citations(text: str, record: dict[str, Any], sources: Sequence[Any]) -> None:
+    """For a streamed answer: its annotations go in the fusion record of the closing chunk."""
+    annotations, unverified = annotate(text, sources)
+    record["annotations"] = annotations
+    if unverified:
+        record["trace"]["unverified_urls"] = unverified
+
+
+def with_usage(chunk: ChatCompletionChunk, usage: Usage, record: dict[str, Any]) -> ChatCompletionChunk:
+    """The final usage chunk, carrying the summed usage and the fusion record."""
+    data = chunk.model_dump()
+    data["usage"] = usage.to_openai().model_dump()
+    data["fusion"] = record
+    return ChatCompletionChunk.model_validate(data)

@@ -1,0 +1,285 @@
+"""Tool mode: the calling model is offered a ``fusion`` function; its calls of it are run here.
+
+The loop: gate → call the model (with ``fusion`` beside the user's own tools when the gate
+says so) → run the pipeline for each ``fusion`` call and append the tool result → call again,
+until the model answers or calls one of the user's tools, which goes back to the caller.
+Guards: one fusion run per user turn (a further call gets ``fusion_invocation_capped``), no
+fusion when the turn is only the caller's tool results, and the inner calls never see fusion.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from openai.types.chat import ChatCompletion, ChatCompletionChunk
+
+from fusion_tool.core.events import Listener
+from fusion_tool.core.log import get_logger
+from fusion_tool.core.schemas import fusion_function
+from fusion_tool.core.transcript import as_dicts
+from fusion_tool.core.usage import Call, Usage
+from fusion_tool.modes import shape
+from fusion_tool.modes.gate import Decision, GateConfig, should_deliberate
+from fusion_tool.modes.memory import Memory
+from fusion_tool.modes.plan import Plan
+from fusion_tool.pipeline.fuse import FusionResult, run, tools_factory
+from fusion_tool.provider.upstream import Upstream
+
+log = get_logger("fusion_tool.tool_mode")
+
+MAX_ROUNDS = 6  # model calls per request; past it the last answer is returned as it is
+CAPPED = {
+    "status": "error",
+    "error": "fusion already ran for this turn; answer from its result",
+    "failure_reason": "fusion_invocation_capped",
+}
+NOT_OFFERED = {
+    "status": "error",
+    "error": "fusion is not available for this request; answer directly",
+    "failure_reason": "fusion_unavailable",
+}
+
+
+@dataclass
+class Turn:
+    """The state of one tool-mode request."""
+
+    plan: Plan
+    messages: list[dict[str, Any]]
+    decision: Decision
+    usage: Usage = field(default_factory=Usage)
+    results: list[FusionResult] = field(default_factory=list)
+    runs: int = 0  # fusion runs in this user turn, counting earlier requests'
+
+    @property
+    def offered(self) -> bool:
+        return self.decision.deliberate and self.runs == 0
+
+    def request(self) -> dict[str, Any]:
+        params = {k: v for k, v in self.plan.params.items() if k not in ("stream", "stream_options")}
+        params["messages"] = self.messages
+        user_tools = list(params.get("tools") or [])
+        tools = [*user_tools, fusion_function()] if self.offered else user_tools
+        if tools:
+            params["tools"] = tools
+        else:
+            params.pop("tools", None)
+            params.pop("tool_choice", None)
+            params.pop("parallel_tool_calls", None)
+        if self.plan.force and self.offered:
+            params["tool_choice"] = {"type": "function", "function": {"name": "fusion"}}
+        elif self.plan.force:  # fusion has run: the user's own tools are back to "auto"
+            params.pop("tool_choice", None)
+            if user_tools:
+                params["tool_choice"] = "auto"
+        return params
+
+    @property
+    def sources(self) -> list[Any]:
+        return [source for result in self.results for source in result.sources]
+
+    def record(self) -> dict[str, Any]:
+        last = self.results[-1] if self.results else None
+        # the whole transcript, fusion's exchange included, once fusion has run
+        extra = {"messages": self.messages} if self.runs else {}
+        return shape.fusion_record(last, self.usage, mode="tool", gate=self.decision.to_dict(), **extra)
+
+
+def _fusion_runs_this_turn(messages: list[dict[str, Any]]) -> int:
+    """Fusion results already in the transcript since the last user message."""
+    last_user = max((i for i, m in enumerate(messages) if m.get("role") == "user"), default=-1)
+    ids = {
+        call.get("id")
+        for m in messages[last_user + 1:] if m.get("role") == "assistant"
+        for call in m.get("tool_calls") or [] if (call.get("function") or {}).get("name") == "fusion"
+    }
+    return sum(1 for m in messages[last_user + 1:] if m.get("role") == "tool" and m.get("tool_call_id") in ids)
+
+
+def start(plan: Plan, memory: Memory | None = None) -> Turn:
+    messages = as_dicts(plan.params.get("messages") or [])
+    if memory is not None:
+        messages = memory.splice(messages)
+    gate = GateConfig(min_words=plan.config.min_words) if plan.config.min_words else None
+    decision = should_deliberate(messages, config=gate, force=plan.force or plan.config.force)
+    log.info("gate", deliberate=decision.deliberate, score=round(decision.score, 3), reasons=list(decision.reasons))
+    return Turn(plan, messages, decision, runs=_fusion_runs_this_turn(messages))
+
+
+def _prompt(arguments: str) -> str | None:
+    try:
+        value = json.loads(arguments or "{}")
+    except json.JSONDecodeError:
+        return None
+    prompt = value.get("prompt") if isinstance(value, dict) else None
+    return prompt if isinstance(prompt, str) and prompt.strip() else None
+
+
+async def _answer_calls(turn: Turn, calls: list[dict[str, Any]], upstream: Upstream, on_event: Listener | None) -> None:
+    """Run (or cap) each fusion call and append its tool result to the transcript."""
+    for call in calls:
+        prompt = _prompt(call["function"]["arguments"])
+        if not turn.decision.deliberate:
+            result: dict[str, Any] = NOT_OFFERED
+        elif turn.runs > 0:
+            result = CAPPED
+        elif prompt is None:
+            result = {"status": "error", "error": "fusion needs a non-empty 'prompt' string",
+                      "failure_reason": "invalid_arguments"}
+        else:
+            turn.runs += 1
+            fused = await run(prompt, upstream, turn.plan.config, calling_model=turn.plan.params.get("model"),
+                              on_event=on_event, tools_factory=tools_factory(turn.plan.config))
+            turn.results.append(fused)
+            turn.usage.extend(fused.usage)
+            result = fused.tool_result()
+        turn.messages.append({"role": "tool", "tool_call_id": call["id"],
+                              "content": json.dumps(result, ensure_ascii=False)})
+
+
+def _split(message: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    calls = message.get("tool_calls") or []
+    fusion = [c for c in calls if (c.get("function") or {}).get("name") == "fusion"]
+    return fusion, [c for c in calls if c not in fusion]
+
+
+def _assistant(message: dict[str, Any]) -> dict[str, Any]:
+    out = {"role": "assistant", "content": message.get("content") or ""}
+    if message.get("tool_calls"):
+        out["tool_calls"] = [{"id": c["id"], "type": "function", "function": dict(c["function"])}
+                             for c in message["tool_calls"]]
+    return out
+
+
+async def complete(
+    plan: Plan, upstream: Upstream, on_event: Listener | None = None, memory: Memory | None = None
+) -> ChatCompletion:
+    turn = start(plan, memory)
+    first = len(turn.messages)
+    deadline = time.monotonic() + plan.config.deadline
+    for _ in range(MAX_ROUNDS):
+        completion, call = await upstream.complete("caller", deadline=deadline, **turn.request())
+        turn.usage.add(call)
+        if not completion.choices:
+            break
+        message = completion.choices[0].message.model_dump(exclude_none=True)
+        fusion_calls, user_calls = _split(message)
+        if not fusion_calls:
+            break
+        turn.messages.append(_assistant(message))
+        await _answer_calls(turn, fusion_calls, upstream, on_event)
+        if user_calls:  # the caller answers its own tools; fusion's are answered in `messages`
+            completion = _only_calls(completion, user_calls)
+            break
+    _hand_back(turn, completion, first, memory)
+    return shape.finish(completion, turn.usage, turn.record(), turn.sources)
+
+
+def _hand_back(turn: Turn, completion: ChatCompletion, first: int, memory: Memory | None) -> None:
+    """Keep this request's fusion exchange for the caller's continuation (see :class:`Memory`)."""
+    calls = completion.choices[0].message.tool_calls if completion.choices else None
+    exchange = turn.messages[first:]
+    if memory is not None and calls and exchange:
+        memory.keep([c.id for c in calls], _without_calls(exchange, {c.id for c in calls}))
+
+
+def _without_calls(exchange: list[dict[str, Any]], ids: set[str]) -> list[dict[str, Any]]:
+    """The exchange with the caller's own calls taken out of the assistant turns (they come
+    back in the caller's own copy of the message)."""
+    out = []
+    for m in exchange:
+        if m.get("role") == "assistant":
+            m = {**m, "tool_calls": [c for c in m.get("tool_calls") or [] if c["id"] not in ids]}
+            if not m["tool_calls"]:
+                continue
+        out.append(m)
+    return out
+
+
+def _only_calls(completion: ChatCompletion, calls: list[dict[str, Any]]) -> ChatCompletion:
+    data = completion.model_dump()
+    data["choices"][0]["message"]["tool_calls"] = calls
+    return ChatCompletion.model_validate(data)
+
+
+async def stream(
+    plan: Plan, upstream: Upstream, on_event: Listener | None = None, memory: Memory | None = None
+) -> AsyncIterator[ChatCompletionChunk]:
+    """Tool mode, streamed: each round's content streams as it comes; tool-call deltas are
+    gathered, fusion's run here, the user's sent on; the closing chunk carries the summed usage."""
+    turn = start(plan, memory)
+    first = len(turn.messages)
+    deadline = time.monotonic() + plan.config.deadline
+    last: ChatCompletionChunk | None = None
+    text: list[str] = []
+    for _ in range(MAX_ROUNDS):
+        params = {**turn.request(), "stream_options": {"include_usage": True}}
+        gathered = _Gathered()
+        async for chunk in upstream.stream(deadline=deadline, **params):
+            last = chunk
+            if chunk.usage is not None:
+                gathered.usage = chunk.usage
+            for choice in chunk.choices:
+                if choice.delta.tool_calls:
+                    gathered.add(choice.delta.tool_calls)
+                    continue
+                if choice.delta.content or choice.delta.role or choice.finish_reason:
+                    if choice.finish_reason == "tool_calls" or (choice.finish_reason and gathered.calls):
+                        gathered.finish = choice.finish_reason
+                        continue
+                    text.append(choice.delta.content or "")
+                    yield chunk.model_copy(update={"usage": None})
+        turn.usage.add(Call.from_usage("caller", params["model"], gathered.usage))
+        message = {"role": "assistant", "content": "", "tool_calls": gathered.list()}
+        fusion_calls, user_calls = _split(message)
+        if fusion_calls:
+            turn.messages.append(_assistant(message))
+            await _answer_calls(turn, fusion_calls, upstream, on_event)
+        if user_calls and last is not None:
+            if memory is not None and turn.messages[first:]:
+                ids = [c["id"] for c in user_calls]
+                memory.keep(ids, _without_calls(turn.messages[first:], set(ids)))
+            yield _calls_chunk(last, user_calls)
+            break
+        if not fusion_calls:
+            break
+    if last is not None:
+        record = turn.record()
+        shape.stream_citations("".join(text), record, turn.sources)
+        yield shape.with_usage(last.model_copy(update={"choices": []}), turn.usage, record)
+
+
+class _Gathered:
+    """Tool-call deltas put back together by their index."""
+
+    def __init__(self) -> None:
+        self.calls: dict[int, dict[str, Any]] = {}
+        self.usage: Any = None
+        self.finish: str | None = None
+
+    def add(self, deltas: Any) -> None:
+        for d in deltas:
+            call = self.calls.setdefault(d.index, {"id": "", "type": "function", "function": {"name": "", "arguments": ""}})
+            if d.id:
+                call["id"] = d.id
+            if d.function is not None:
+                call["function"]["name"] += d.function.name or ""
+                call["function"]["arguments"] += d.function.arguments or ""
+
+    def list(self) -> list[dict[str, Any]]:
+        return [self.calls[i] for i in sorted(self.calls)]
+
+
+def _calls_chunk(template: ChatCompletionChunk, calls: list[dict[str, Any]]) -> ChatCompletionChunk:
+    data = template.model_dump()
+    data["usage"] = None
+    data["choices"] = [{
+        "index": 0,
+        "delta": {"role": "assistant", "tool_calls": [{**c, "index": i} for i, c in enumerate(calls)]},
+        "finish_reason": "tool_calls",
+    }]
+    return ChatCompletionChunk.model_validate(data)

@@ -1,0 +1,150 @@
+"""The pipeline: panel → judge → tool result. Every front calls this and nothing else does fusion."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import openai
+
+from fusion_tool.core.config import FusionConfig
+from fusion_tool.core.errors import UpstreamError
+from fusion_tool.core.events import Emitter, Listener
+from fusion_tool.core.usage import Usage
+from fusion_tool.pipeline import judge as judging
+from fusion_tool.pipeline.panel import ToolsFactory, run_panel
+from fusion_tool.provider.http import client_from_config
+from fusion_tool.provider.upstream import Upstream
+
+
+@dataclass
+class FusionResult:
+    """What one fusion run found. :meth:`tool_result` is the JSON the calling model reads."""
+
+    status: str  # "ok" | "error"
+    responses: list[dict[str, str]] = field(default_factory=list)
+    failed_models: list[dict[str, Any]] = field(default_factory=list)
+    analysis: dict[str, Any] | None = None
+    error: str | None = None
+    failure_reason: str | None = None
+    usage: Usage = field(default_factory=Usage)
+    sources: list[Any] = field(default_factory=list)
+    trace: dict[str, Any] = field(default_factory=dict)
+
+    def tool_result(self) -> dict[str, Any]:
+        if self.status != "ok":
+            out: dict[str, Any] = {"status": "error", "error": self.error or "fusion failed",
+                                   "failure_reason": self.failure_reason or "all_panels_failed"}
+            if self.failed_models:
+                out["failed_models"] = self.failed_models
+            return out
+        out = {"status": "ok"}
+        if self.analysis is not None:
+            out["analysis"] = self.analysis
+        out["responses"] = self.responses
+        out["failed_models"] = self.failed_models
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.tool_result(), "usage": self.usage.to_dict(), "trace": self.trace}
+
+    @classmethod
+    def failed(cls, reason: str, error: str, **kw: Any) -> FusionResult:
+        return cls(status="error", failure_reason=reason, error=error, **kw)
+
+
+async def run(
+    prompt: str,
+    upstream: Upstream,
+    config: FusionConfig,
+    *,
+    calling_model: str | None = None,
+    on_event: Listener | None = None,
+    tools_factory: ToolsFactory | None = None,
+) -> FusionResult:
+    """Panel, then judge, within ``config.deadline``. Never raises for a provider's failure."""
+    emit = Emitter(on_event)
+    started = time.monotonic()
+    deadline = started + config.deadline
+    usage = Usage()
+    try:
+        async with asyncio.timeout(config.deadline):
+            seats = await run_panel(prompt, upstream, config, emit, tools_factory)
+    except TimeoutError:
+        return FusionResult.failed("deadline_exceeded", f"no panel answer within {config.deadline:g} s")
+    for seat in seats:
+        for call in seat.calls:
+            usage.add(call)
+    answered = [s for s in seats if s.ok]
+    failed = [s.failure() for s in seats if not s.ok]
+    sources = [src for s in answered for src in s.sources]
+    if not answered:
+        return FusionResult.failed("all_panels_failed", "every panel model failed", failed_models=failed, usage=usage)
+    result = FusionResult(
+        status="ok",
+        responses=[{"model": s.model, "content": s.content or ""} for s in answered],
+        failed_models=failed,
+        usage=usage,
+        sources=sources,
+    )
+    model = config.judge_model(calling_model)
+    emit("judge_start", model)
+    judge_started = time.monotonic()
+    try:
+        verdict = await judging.judge(
+            prompt, answered, upstream, model,
+            max_completion_tokens=config.max_completion_tokens, deadline=deadline,
+        )
+    except UpstreamError as exc:
+        verdict = judging.Verdict(analysis=None, error=f"judge failed: {exc}")
+    for call in verdict.calls:
+        usage.add(call)
+    result.analysis = verdict.analysis
+    result.trace = {"judge": {"model": model, "mode": verdict.mode, "error": verdict.error},
+                    "panel_seconds": round(judge_started - started, 3)}
+    seconds = round(time.monotonic() - judge_started, 3)
+    if verdict.analysis is None:
+        emit("judge_failed", model, error=verdict.error, seconds=seconds)
+    else:
+        emit("judge_done", model, seconds=seconds, tokens=sum(c.total_tokens for c in verdict.calls),
+             cost=sum(c.cost for c in verdict.calls))
+    return result
+
+
+async def fuse(
+    question: str,
+    *,
+    config: FusionConfig | None = None,
+    client: openai.AsyncOpenAI | openai.OpenAI | None = None,
+    on_event: Listener | None = None,
+) -> FusionResult:
+    """Run the panel and the judge on ``question`` and return what they found.
+
+    Without ``client`` one is made from ``config`` (``FusionConfig.from_env()`` by default).
+    """
+    config = config or FusionConfig.from_env()
+    own = client is None
+    client = client or client_from_config(config)
+    try:
+        upstream = Upstream(client, max_retries=config.max_retries)
+        return await run(question, upstream, config, on_event=on_event, tools_factory=tools_factory(config))
+    finally:
+        if own:
+            await client.close()
+
+
+def tools_factory(config: FusionConfig, search: Any = None, fetcher: Any = None) -> ToolsFactory | None:
+    """Each panelist's research tools (``web_search``, ``web_fetch``), or ``None`` when the
+    config's ``tools`` is ``[]``. ``search`` / ``fetcher`` replace the configured ones."""
+    if config.tools == ():
+        return None
+    from fusion_tool.pipeline.research import Research, ResearchConfig, SafeFetcher, search_provider_from_env
+
+    research_config = ResearchConfig.from_tools(
+        list(config.tools) if config.tools is not None else None, excluded_domains=list(config.excluded_domains)
+    )
+    search = search or search_provider_from_env(config.search)
+    fetcher = fetcher or SafeFetcher()
+    return lambda: Research(research_config, search=search, fetcher=fetcher)

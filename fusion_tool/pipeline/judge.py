@@ -1,0 +1,158 @@
+"""The judge: reads the panel's answers, fenced and shuffled, and returns the five-part analysis.
+
+Structured output is asked for in the strongest form the provider takes (``json_schema``, then
+``json_object``, then the prompt alone), learnt once per provider. Invalid JSON gets one repair
+round; a judge that still cannot produce a valid analysis leaves it out, and the call goes on.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from fusion_tool.core import schemas
+from fusion_tool.core.errors import UpstreamError
+from fusion_tool.core.usage import Call
+from fusion_tool.pipeline import prompts
+from fusion_tool.pipeline.fence import Fenced, fence_all
+from fusion_tool.pipeline.panel import Seat
+from fusion_tool.provider.upstream import RETRYABLE_STATUSES, Upstream
+
+MODES = ("json_schema", "json_object", "prompt")
+#: statuses with which a provider says it does not take a response_format
+UNSUPPORTED = frozenset({400, 404, 415, 422, 500, 501})
+
+
+@dataclass
+class Verdict:
+    analysis: dict[str, Any] | None
+    calls: list[Call] = field(default_factory=list)
+    error: str | None = None
+    mode: str | None = None
+
+
+def build_prompt(
+    question: str, seats: Sequence[Seat], rng: random.Random | None = None
+) -> tuple[list[dict[str, str]], dict[str, str], Fenced]:
+    """The judge's messages, the label → model map, and the fenced block (for audits).
+
+    Answers are shuffled (position bias) and labelled neutrally ("Response 1" …).
+    """
+    order = list(seats)
+    (rng or random.Random()).shuffle(order)
+    labels = {f"Response {i}": seat.model for i, seat in enumerate(order, 1)}
+    block = fence_all([({"label": label}, seat.content or "") for label, seat in zip(labels, order)], kind="RESPONSE")
+    system = prompts.JUDGE.format(labels=", ".join(labels), note=block.note)
+    user = prompts.JUDGE_USER.format(question=question, responses=block.text)
+    return [{"role": "system", "content": system}, {"role": "user", "content": user}], labels, block
+
+
+def _response_format(mode: str) -> dict[str, Any] | None:
+    if mode == "json_schema":
+        return {
+            "type": "json_schema",
+            "json_schema": {"name": "fusion_analysis", "strict": True, "schema": schemas.load("analysis")},
+        }
+    if mode == "json_object":
+        # llama.cpp and others constrain json_object output to a schema given beside it
+        return {"type": "json_object", "schema": schemas.load("analysis")}
+    return None
+
+
+_FENCE = re.compile(r"^```(?:json)?\s*|\s*```$", re.IGNORECASE)
+
+
+def parse(text: str | None) -> tuple[dict[str, Any] | None, str | None]:
+    """The analysis in ``text`` if it is valid, else ``(None, what is wrong)``."""
+    if not text or not text.strip():
+        return None, "empty output"
+    body = _FENCE.sub("", text.strip())
+    start, end = body.find("{"), body.rfind("}")
+    if start < 0 or end < start:
+        return None, "no JSON object found"
+    try:
+        value = json.loads(body[start : end + 1])
+    except json.JSONDecodeError as exc:
+        return None, f"invalid JSON ({exc.msg} at position {exc.pos})"
+    errors = sorted(schemas.validator("analysis").iter_errors(value), key=lambda e: list(e.absolute_path))
+    if errors:
+        where = "/".join(str(p) for p in errors[0].absolute_path) or "top level"
+        return None, f"schema violation at {where}: {errors[0].message}"
+    return value, None
+
+
+def relabel(analysis: dict[str, Any], labels: dict[str, str]) -> dict[str, Any]:
+    """Replace neutral labels with model names (unknown names are kept as the judge wrote them)."""
+    lookup = {k.lower(): v for k, v in labels.items()}
+
+    def name(label: str) -> str:
+        return lookup.get(label.strip().lower(), label)
+
+    out = dict(analysis)
+    out["contradictions"] = [
+        {**c, "stances": [{**s, "model": name(s["model"])} for s in c["stances"]]} for c in analysis["contradictions"]
+    ]
+    out["partial_coverage"] = [{**p, "models": [name(m) for m in p["models"]]} for p in analysis["partial_coverage"]]
+    out["unique_insights"] = [{**u, "model": name(u["model"])} for u in analysis["unique_insights"]]
+    return out
+
+
+async def judge(
+    question: str,
+    seats: Sequence[Seat],
+    upstream: Upstream,
+    model: str,
+    *,
+    max_completion_tokens: int | None = None,
+    deadline: float | None = None,
+    rng: random.Random | None = None,
+) -> Verdict:
+    """Ask ``model`` for the analysis of the answered seats."""
+    messages, labels, _ = build_prompt(question, [s for s in seats if s.ok], rng)
+    verdict = Verdict(analysis=None)
+    extra: dict[str, Any] = {"temperature": 0}
+    if max_completion_tokens is not None:
+        extra["max_completion_tokens"] = max_completion_tokens
+    text = await _ask(verdict, upstream, model, messages, extra, deadline)
+    analysis, problem = parse(text)
+    if analysis is None:  # one repair round, with the model's own output and what is wrong
+        repair = [*messages, {"role": "assistant", "content": text or ""},
+                  {"role": "user", "content": prompts.REPAIR.format(problem=problem)}]
+        text = await _ask(verdict, upstream, model, repair, extra, deadline)
+        analysis, problem = parse(text)
+    if analysis is None:
+        verdict.error = problem
+        return verdict
+    verdict.analysis = relabel(analysis, labels)
+    return verdict
+
+
+async def _ask(
+    verdict: Verdict, upstream: Upstream, model: str, messages: list[dict[str, Any]], extra: dict[str, Any],
+    deadline: float | None,
+) -> str | None:
+    """One judge call in the provider's structured-output mode, stepping down when refused."""
+    modes = MODES[MODES.index(upstream.response_format_mode):] if upstream.response_format_mode else MODES
+    for i, mode in enumerate(modes):
+        learnt = upstream.response_format_mode is not None
+        fmt = _response_format(mode)
+        params = {**extra, **({"response_format": fmt} if fmt else {})}
+        # while probing, a refusal is an answer, not a reason to retry
+        statuses = RETRYABLE_STATUSES if learnt or fmt is None else RETRYABLE_STATUSES - UNSUPPORTED
+        try:
+            completion, call = await upstream.complete(
+                "judge", model=model, messages=messages, deadline=deadline, retry_statuses=statuses, **params
+            )
+        except UpstreamError as exc:
+            if learnt or exc.status_code not in UNSUPPORTED or i == len(modes) - 1:
+                raise
+            continue
+        upstream.response_format_mode = mode
+        verdict.mode = mode
+        verdict.calls.append(call)
+        return completion.choices[0].message.content if completion.choices else None
+    return None

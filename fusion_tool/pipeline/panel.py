@@ -1,0 +1,180 @@
+"""The panel: every panelist answers in parallel, each in a small tool loop of its own.
+
+A panelist that fails or times out is recorded, never fatal. With a straggler grace, once more
+than half of the panel has answered the rest get that many seconds before they count as failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from fusion_tool.core.config import FusionConfig
+from fusion_tool.core.errors import UpstreamError
+from fusion_tool.core.events import Emitter
+from fusion_tool.core.usage import Call
+from fusion_tool.pipeline import prompts
+from fusion_tool.provider.upstream import Upstream
+
+
+class Tools(Protocol):
+    """What a panelist may call (see ``fusion_tool.pipeline.research.Research``)."""
+
+    def definitions(self) -> list[dict[str, Any]]: ...
+
+    async def call(self, name: str, arguments: str) -> str: ...
+
+    @property
+    def sources(self) -> list[Any]: ...
+
+
+ToolsFactory = Callable[[], Tools | None]
+
+
+@dataclass
+class Seat:
+    """One panelist's outcome."""
+
+    index: int
+    model: str
+    content: str | None = None
+    error: str | None = None
+    status_code: int | None = None
+    calls: list[Call] = field(default_factory=list)
+    sources: list[Any] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.content is not None
+
+    def failure(self) -> dict[str, Any]:
+        return {"model": self.model, "error": self.error or "unknown error", "status_code": self.status_code}
+
+
+def _panel_params(config: FusionConfig) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    if config.temperature is not None:
+        params["temperature"] = config.temperature
+    if config.max_completion_tokens is not None:
+        params["max_completion_tokens"] = config.max_completion_tokens
+    return params
+
+
+def _assistant_turn(message: Any) -> dict[str, Any]:
+    # content "" rather than null: some servers (llama.cpp) reject null beside tool calls
+    return {
+        "role": "assistant",
+        "content": message.content or "",
+        "tool_calls": [
+            {"id": c.id, "type": "function", "function": {"name": c.function.name, "arguments": c.function.arguments}}
+            for c in message.tool_calls
+        ],
+    }
+
+
+async def _answer(
+    seat: Seat, prompt: str, upstream: Upstream, config: FusionConfig, tools: Tools | None, emit: Emitter
+) -> None:
+    definitions = tools.definitions() if tools is not None else []
+    hint = prompts.PANELIST_TOOLS.format(n=config.max_tool_calls) if definitions else ""
+    messages: list[dict[str, Any]] = [
+        {"role": "system", "content": prompts.PANELIST.format(tools=hint)},
+        {"role": "user", "content": prompt},
+    ]
+    used = 0
+    while True:
+        params = _panel_params(config)
+        if definitions:
+            if used < config.max_tool_calls:
+                params["tools"] = definitions
+            else:
+                messages.append({"role": "user", "content": prompts.PANELIST_WRAP_UP})
+        completion, call = await upstream.complete(
+            "panel", model=seat.model, messages=messages, timeout=config.panel_timeout, **params
+        )
+        seat.calls.append(call)
+        message = completion.choices[0].message if completion.choices else None
+        if message is None:
+            raise UpstreamError("empty response (no choices)", model=seat.model)
+        if not message.tool_calls or "tools" not in params:
+            if not (message.content or "").strip():
+                raise UpstreamError("empty answer", model=seat.model)
+            seat.content = message.content
+            return
+        messages.append(_assistant_turn(message))
+        for tool_call in message.tool_calls:
+            used += 1
+            emit("panelist_tool", seat.model, seat.index, tool=tool_call.function.name)
+            result = await tools.call(tool_call.function.name, tool_call.function.arguments)  # type: ignore[union-attr]
+            messages.append({"role": "tool", "tool_call_id": tool_call.id, "content": result})
+
+
+async def _run_seat(
+    seat: Seat, prompt: str, upstream: Upstream, config: FusionConfig, tools_factory: ToolsFactory | None, emit: Emitter
+) -> Seat:
+    emit("panelist_start", seat.model, seat.index)
+    started = time.monotonic()
+    tools = tools_factory() if tools_factory is not None else None
+    try:
+        async with asyncio.timeout(config.panel_timeout):
+            await _answer(seat, prompt, upstream, config, tools, emit)
+    except TimeoutError:
+        seat.error = f"timed out after {config.panel_timeout:g} s"
+    except UpstreamError as exc:
+        seat.error, seat.status_code = str(exc), exc.status_code
+    except asyncio.CancelledError:
+        seat.error = "cancelled"
+        raise
+    except Exception as exc:  # a panelist's bug or odd reply must not sink the panel
+        seat.error = f"{type(exc).__name__}: {exc}"
+    finally:
+        seat.seconds = time.monotonic() - started
+        seat.sources = list(tools.sources) if tools is not None else []
+    tokens = sum(c.total_tokens for c in seat.calls)
+    cost = sum(c.cost for c in seat.calls)
+    if seat.ok:
+        emit("panelist_done", seat.model, seat.index, seconds=round(seat.seconds, 3), tokens=tokens, cost=cost)
+    else:
+        emit("panelist_failed", seat.model, seat.index, seconds=round(seat.seconds, 3), error=seat.error,
+             status_code=seat.status_code, tokens=tokens, cost=cost)
+    return seat
+
+
+async def run_panel(
+    prompt: str,
+    upstream: Upstream,
+    config: FusionConfig,
+    emit: Emitter,
+    tools_factory: ToolsFactory | None = None,
+) -> list[Seat]:
+    """Run every panelist in parallel; return every seat, answered or failed, in panel order."""
+    seats = [Seat(i, model) for i, model in enumerate(config.panel_models)]
+    tasks = {
+        asyncio.create_task(_run_seat(seat, prompt, upstream, config, tools_factory, emit)): seat for seat in seats
+    }
+    pending = set(tasks)
+    grace_ends: float | None = None
+    try:
+        while pending:
+            timeout = None if grace_ends is None else max(0.0, grace_ends - time.monotonic())
+            done, pending = await asyncio.wait(pending, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+            if not done:  # the grace ran out
+                break
+            answered = sum(1 for s in seats if s.ok)
+            if grace_ends is None and config.straggler_grace is not None and answered * 2 > len(seats):
+                grace_ends = time.monotonic() + config.straggler_grace
+    finally:
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+    for task in pending:
+        seat = tasks[task]
+        seat.error = f"straggler: no answer within the {config.straggler_grace:g} s grace"
+        emit("panelist_failed", seat.model, seat.index, seconds=round(seat.seconds, 3), error=seat.error)
+    return seats
+
