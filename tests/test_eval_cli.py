@@ -141,7 +141,8 @@ def test_a_run_killed_midway_resumes_with_only_the_missing_calls(monkeypatch, tm
         monkeypatch.setenv("FUSION_BASE_URL", base_url)
         monkeypatch.setenv("FUSION_API_KEY", "test-key")
         assert evaluate(tmp_path) == 1  # not finished: resumable
-    assert calls(first)[GRADER] == 2 * CRITERIA
+    # every grading was asked once (a probe refused mid-way may step down a structured-output form)
+    assert len({r.last_user_text for r in first.requests_for(GRADER)}) == 2 * CRITERIA
     assert sum(1 for r in cache_lines(tmp_path) if r["type"] == "verdict") == 10
     assert "Not finished" in (tmp_path / "report.md").read_text()
 

@@ -11,7 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fusion_tool import FusionConfig, UpstreamError
-from fusion_tool.provider.upstream import BACKOFF_CAP, Upstream, backoff, retry_after
+from fusion_tool.provider.retry import BACKOFF_BASE, BACKOFF_CAP, BACKOFF_JITTER, RETRY_AFTER_CAP, backoff, decide, retry_after
+from fusion_tool.provider.upstream import Upstream
 from fusion_tool.testing import Reply
 
 
@@ -72,3 +73,83 @@ async def test_a_retry_after_past_the_cap_is_a_failure_not_a_long_wait(provider)
 
 def test_config_max_retries_reaches_the_policy():
     assert FusionConfig(max_retries=0).max_retries == 0
+
+
+# ------------------------------------------------------------------ the policy against the SDK's
+
+
+@pytest.mark.parametrize(("status", "retried"), [(501, False), (505, False), (511, False), (502, True),
+                                                 (504, True), (524, True)])
+async def test_which_5xx_are_retried(provider, status, retried):
+    provider.add("m", lambda req: Reply(status=status, error="x") if req.attempt == 1 else Reply(text="ok"))
+
+    async def no_sleep(seconds):
+        pass
+
+    upstream = Upstream(provider.async_openai(), max_retries=2, sleep=no_sleep)
+    if retried:
+        await upstream.complete("panel", model="m", messages=[{"role": "user", "content": "q"}])
+    else:
+        with pytest.raises(UpstreamError):
+            await upstream.complete("panel", model="m", messages=[{"role": "user", "content": "q"}])
+    assert len(provider.requests_for("m")) == (2 if retried else 1)
+
+
+@pytest.mark.parametrize(("status", "hint", "retried"), [(400, "true", True), (503, "false", False),
+                                                         (429, "false", False), (404, "true", True)])
+async def test_x_should_retry_is_obeyed_first(provider, status, hint, retried):
+    provider.add("m", lambda req: Reply(status=status, error="x", headers={"x-should-retry": hint})
+                 if req.attempt == 1 else Reply(text="ok"))
+
+    async def no_sleep(seconds):
+        pass
+
+    upstream = Upstream(provider.async_openai(), max_retries=2, sleep=no_sleep)
+    if retried:
+        await upstream.complete("panel", model="m", messages=[{"role": "user", "content": "q"}])
+    else:
+        with pytest.raises(UpstreamError):
+            await upstream.complete("panel", model="m", messages=[{"role": "user", "content": "q"}])
+    assert len(provider.requests_for("m")) == (2 if retried else 1)
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "0.0"])
+def test_a_retry_after_of_zero_is_never_waited_on(value):
+    decision = decide(429, {"retry-after": value}, 1, 2, rng=random.Random(1))
+    assert decision.retry and BACKOFF_BASE * (1 - BACKOFF_JITTER) <= decision.delay <= BACKOFF_BASE
+
+
+def test_a_retry_after_within_the_cap_is_the_wait():
+    assert decide(503, {"retry-after": "7"}, 1, 2).delay == 7.0
+    assert decide(503, {"retry-after-ms": "250", "retry-after": "9"}, 1, 2).delay == 0.25
+    assert not decide(503, {"retry-after": str(RETRY_AFTER_CAP + 1)}, 1, 2).retry
+
+
+def test_no_wait_passes_the_deadline():
+    decision = decide(503, {"retry-after": "5"}, 1, 2, deadline=time.monotonic() + 1)
+    assert not decision.retry and "deadline" in decision.reason
+
+
+def test_backoff_doubles_up_to_the_cap():
+    rng = random.Random(0)
+    assert [round(backoff(a, _NoJitter()), 3) for a in (1, 2, 3, 4, 5, 6)] == [0.5, 1.0, 2.0, 4.0, 8.0, 8.0]
+    assert all(backoff(a, rng) >= backoff(a, _NoJitter()) * (1 - BACKOFF_JITTER) for a in range(1, 10))
+
+
+class _NoJitter(random.Random):
+    def random(self) -> float:
+        return 0.0
+
+
+async def test_every_decision_is_logged_with_its_reason(provider, caplog):
+    provider.add("m", lambda req: Reply(status=503, error="down"))
+
+    async def no_sleep(seconds):
+        pass
+
+    upstream = Upstream(provider.async_openai(), max_retries=1, sleep=no_sleep)
+    with caplog.at_level("INFO", logger="fusion_tool"), pytest.raises(UpstreamError):
+        await upstream.complete("panel", model="m", messages=[{"role": "user", "content": "q"}])
+    lines = [r.getMessage() for r in caplog.records]
+    assert any("event='retry'" in line and "reason='status 503'" in line for line in lines), lines
+    assert any("event='no_retry'" in line and "gave up after 1 retries" in line for line in lines), lines

@@ -15,10 +15,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from fusion_tool.core.errors import UpstreamError
 from fusion_tool.eval.draco import Criterion, Task
 from fusion_tool.pipeline.fence import fence
-from fusion_tool.provider.upstream import RETRYABLE_STATUSES, Upstream
+from fusion_tool.provider.upstream import Upstream
 
 SYSTEM = """\
 You grade one response against one rubric criterion, strictly and literally. Read the \
@@ -53,8 +52,6 @@ VERDICT_SCHEMA: dict[str, Any] = {
     "required": ["verdict", "justification"],
     "additionalProperties": False,
 }
-MODES = ("json_schema", "json_object", "prompt")
-UNSUPPORTED = frozenset({400, 404, 415, 422, 501})  # how providers refuse a response_format
 
 
 @dataclass(frozen=True)
@@ -105,14 +102,6 @@ def parse(text: str | None) -> tuple[bool | None, str, str | None]:
     return None, "", "no verdict found"
 
 
-def _response_format(mode: str) -> dict[str, Any] | None:
-    if mode == "json_schema":
-        return {"type": "json_schema", "json_schema": {"name": "verdict", "strict": True, "schema": VERDICT_SCHEMA}}
-    if mode == "json_object":
-        return {"type": "json_object"}
-    return None
-
-
 class Grader:
     """Grades criteria with ``model``, remembering which structured-output mode the provider takes."""
 
@@ -144,20 +133,7 @@ class Grader:
                        seconds=time.monotonic() - started)
 
     async def _ask(self, convo: list[dict[str, str]]) -> tuple[str | None, Any]:
-        modes = MODES[MODES.index(self.mode):] if self.mode else MODES
-        for i, mode in enumerate(modes):
-            fmt = _response_format(mode)
-            params = {**self._extra, **({"response_format": fmt} if fmt else {})}
-            probing = self.mode is None and fmt is not None
-            statuses = RETRYABLE_STATUSES - UNSUPPORTED if probing else RETRYABLE_STATUSES
-            try:
-                completion, call = await self.upstream.complete(
-                    "grader", model=self.model, messages=convo, retry_statuses=statuses, **params)
-            except UpstreamError as exc:
-                if not probing or exc.status_code not in UNSUPPORTED or i == len(modes) - 1:
-                    raise
-                continue
-            self.mode = mode
-            text = completion.choices[0].message.content if completion.choices else None
-            return text, call
-        raise UpstreamError("the grader refused every response format", model=self.model)
+        completion, call, self.mode = await self.upstream.complete_structured(
+            "grader", schema=VERDICT_SCHEMA, schema_name="verdict", model=self.model, messages=convo, **self._extra)
+        text = completion.choices[0].message.content if completion.choices else None
+        return text, call

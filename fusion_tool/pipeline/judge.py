@@ -1,8 +1,7 @@
 """The judge: reads the panel's answers, fenced and shuffled, and returns the five-part analysis.
 
-Structured output is asked for in the strongest form the provider takes (``json_schema``, then
-``json_object``, then the prompt alone), learnt once per provider. Invalid JSON gets one repair
-round; a judge that still cannot produce a valid analysis leaves it out, and the call goes on.
+Structured output is asked for in the strongest form the provider takes (the provider layer
+knows and learns which: ``Upstream.complete_structured``). Invalid JSON gets one repair round; a judge that still cannot produce a valid analysis leaves it out, and the call goes on.
 """
 
 from __future__ import annotations
@@ -15,16 +14,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fusion_tool.core import schemas
-from fusion_tool.core.errors import UpstreamError
 from fusion_tool.core.usage import Call
 from fusion_tool.pipeline import prompts
 from fusion_tool.pipeline.fence import Fenced, fence_all
 from fusion_tool.pipeline.panel import Seat
-from fusion_tool.provider.upstream import RETRYABLE_STATUSES, Upstream
-
-MODES = ("json_schema", "json_object", "prompt")
-#: statuses with which a provider says it does not take a response_format
-UNSUPPORTED = frozenset({400, 404, 415, 422, 500, 501})
+from fusion_tool.provider.upstream import Upstream
 
 
 @dataclass
@@ -49,18 +43,6 @@ def build_prompt(
     system = prompts.JUDGE.format(labels=", ".join(labels), note=block.note)
     user = prompts.JUDGE_USER.format(question=question, responses=block.text)
     return [{"role": "system", "content": system}, {"role": "user", "content": user}], labels, block
-
-
-def _response_format(mode: str) -> dict[str, Any] | None:
-    if mode == "json_schema":
-        return {
-            "type": "json_schema",
-            "json_schema": {"name": "fusion_analysis", "strict": True, "schema": schemas.load("analysis")},
-        }
-    if mode == "json_object":
-        # llama.cpp and others constrain json_object output to a schema given beside it
-        return {"type": "json_object", "schema": schemas.load("analysis")}
-    return None
 
 
 _FENCE = re.compile(r"^```(?:json)?\s*|\s*```$", re.IGNORECASE)
@@ -135,24 +117,10 @@ async def _ask(
     verdict: Verdict, upstream: Upstream, model: str, messages: list[dict[str, Any]], extra: dict[str, Any],
     deadline: float | None,
 ) -> str | None:
-    """One judge call in the provider's structured-output mode, stepping down when refused."""
-    modes = MODES[MODES.index(upstream.response_format_mode):] if upstream.response_format_mode else MODES
-    for i, mode in enumerate(modes):
-        learnt = upstream.response_format_mode is not None
-        fmt = _response_format(mode)
-        params = {**extra, **({"response_format": fmt} if fmt else {})}
-        # while probing, a refusal is an answer, not a reason to retry
-        statuses = RETRYABLE_STATUSES if learnt or fmt is None else RETRYABLE_STATUSES - UNSUPPORTED
-        try:
-            completion, call = await upstream.complete(
-                "judge", model=model, messages=messages, deadline=deadline, retry_statuses=statuses, **params
-            )
-        except UpstreamError as exc:
-            if learnt or exc.status_code not in UNSUPPORTED or i == len(modes) - 1:
-                raise
-            continue
-        upstream.response_format_mode = mode
-        verdict.mode = mode
-        verdict.calls.append(call)
-        return completion.choices[0].message.content if completion.choices else None
-    return None
+    """One judge call, asking for the analysis schema in the form the provider takes."""
+    completion, call, form = await upstream.complete_structured(
+        "judge", schema=schemas.load("analysis"), schema_name="fusion_analysis", model=model, messages=messages,
+        deadline=deadline, **extra)
+    verdict.mode = form
+    verdict.calls.append(call)
+    return completion.choices[0].message.content if completion.choices else None

@@ -8,8 +8,8 @@ Read by ``fusion_tool/upstream.py`` alone, the one place that talks to providers
 - :meth:`Dialect.learn_from_completion` notices a cap the provider ignored;
 - :class:`ToolCallDeltas` repairs streamed tool-call deltas that repeat the function's name.
 
-Learnt per provider, like the judge's ``response_format_mode``: each ``Upstream`` keeps the
-dialect it learns. :func:`declare` says up front what the server at a base URL is known to need
+Learnt per provider: each ``Upstream`` keeps the dialect it learns, structured output included
+(``json_schema``, else ``json_object``, else the prompt alone: the first form a provider takes). :func:`declare` says up front what the server at a base URL is known to need
 (``fusion_tool.local`` declares its own llama.cpp server, so not even the first call is wasted).
 
 Quirks seen on llama-cpp-python 0.3.36's server (see README, "Provider notes"):
@@ -36,15 +36,45 @@ log = get_logger("fusion_tool.provider.upstream")
 
 TOKEN_LIMITS = ("max_completion_tokens", "max_tokens")
 _REFUSALS = frozenset({400, 415, 422, 500})  # statuses with which a server refuses a request's shape
+#: the forms of structured output, strongest first; a provider gets the first one it takes
+STRUCTURED_OUTPUT = ("json_schema", "json_object", "prompt")
+#: statuses with which a provider says it does not take a ``response_format``
+NO_RESPONSE_FORMAT = frozenset({400, 404, 415, 422, 500, 501})
+
+
+def response_format(mode: str, schema: dict[str, Any], name: str) -> dict[str, Any] | None:
+    """The ``response_format`` asking for JSON that matches ``schema`` in form ``mode``."""
+    if mode == "json_schema":
+        return {"type": "json_schema", "json_schema": {"name": name, "strict": True, "schema": schema}}
+    if mode == "json_object":
+        # llama.cpp and others constrain json_object output to a schema given beside it
+        return {"type": "json_object", "schema": schema}
+    return None
 
 
 @dataclass
 class Dialect:
-    """The request shape one provider takes. Starts as OpenAI's; changes only on evidence."""
+    """The request shape one provider takes. Starts as OpenAI's; changes only on evidence.
 
-    token_limit: str = "max_completion_tokens"  # "max_tokens": the newer name is ignored or refused
-    developer_as_system: bool = False  # the "developer" role is refused: send it as "system"
-    flat_content: bool = False  # lists of content parts are refused: send text parts as one string
+    Attributes:
+        token_limit: the field that caps an answer: ``"max_completion_tokens"``, or
+            ``"max_tokens"`` where the newer name is ignored or refused.
+        developer_as_system: the ``developer`` role is refused: send it as ``system``.
+        flat_content: lists of content parts are refused: send text parts as one string.
+        structured_output: the strongest form of :data:`STRUCTURED_OUTPUT` this provider took,
+            once known (``None``: not probed yet).
+    """
+
+    token_limit: str = "max_completion_tokens"
+    developer_as_system: bool = False
+    flat_content: bool = False
+    structured_output: str | None = None
+
+    def structured_forms(self) -> tuple[str, ...]:
+        """The structured-output forms still worth trying, strongest first."""
+        if self.structured_output is None:
+            return STRUCTURED_OUTPUT
+        return STRUCTURED_OUTPUT[STRUCTURED_OUTPUT.index(self.structured_output):]
 
     def adapt(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """``params`` as this provider takes them (a new dict; ``params`` is left alone)."""
@@ -127,7 +157,7 @@ def _key(base_url: str) -> str:
 
 def dialect_for(base_url: str) -> Dialect:
     """A new dialect for the provider at ``base_url``: what was declared for it, else OpenAI's.
-    What it learns stays with its owner (one ``Upstream``), as ``response_format_mode`` does."""
+    What it learns stays with its owner (one ``Upstream``)."""
     with _lock:
         return replace(_declared.get(_key(base_url), Dialect()))
 

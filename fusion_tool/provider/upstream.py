@@ -9,8 +9,6 @@ The SDK's own retries are turned off on the clients used here, so exactly one re
 from __future__ import annotations
 
 import asyncio
-import email.utils
-import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -21,43 +19,14 @@ from openai.types.chat import ChatCompletion, ChatCompletionChunk
 from fusion_tool.core.errors import UpstreamError
 from fusion_tool.core.log import get_logger
 from fusion_tool.core.usage import Call
-from fusion_tool.provider.dialect import Dialect, ToolCallDeltas, dialect_for
+from fusion_tool.provider import retry
+from fusion_tool.provider.dialect import NO_RESPONSE_FORMAT, Dialect, ToolCallDeltas, dialect_for, response_format
+from fusion_tool.provider.retry import RETRYABLE_STATUSES
 
 log = get_logger("fusion_tool.provider.upstream")
 
-RETRYABLE_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
-BACKOFF_BASE = 0.5  # seconds before the first retry when the provider says nothing
-BACKOFF_CAP = 8.0  # longest backoff we choose ourselves
-RETRY_AFTER_CAP = 60.0  # longest Retry-After we honour; longer counts as a failure
 #: the SDK's per-request keywords, and the request option each one becomes
 _SDK_ONLY = {"extra_headers": "headers", "extra_query": "params", "extra_body": "extra_json"}
-
-
-def retry_after(headers: Any) -> float | None:
-    """Seconds from ``retry-after-ms`` / ``Retry-After`` (seconds or an HTTP date), if any."""
-    if headers is None:
-        return None
-    try:
-        if (ms := headers.get("retry-after-ms")) is not None:
-            return max(0.0, float(ms) / 1000)
-        value = headers.get("retry-after")
-        if value is None:
-            return None
-        try:
-            return max(0.0, float(value))
-        except ValueError:
-            when = email.utils.parsedate_to_datetime(value)
-            return max(0.0, when.timestamp() - time.time())
-    except (TypeError, ValueError, OverflowError):
-        return None
-
-
-_RNG = random.Random()
-
-
-def backoff(attempt: int, rng: random.Random = _RNG) -> float:
-    """Capped exponential backoff with jitter for retry number ``attempt`` (1-based)."""
-    return rng.uniform(0.5, 1.0) * min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt - 1))
 
 
 def _status(exc: BaseException) -> int | None:
@@ -93,8 +62,6 @@ class Upstream:
         self.client = client.with_options(max_retries=0)
         self.max_retries = max_retries
         self._sleep = sleep
-        #: what structured output this provider takes, learnt on first use (see judge.py)
-        self.response_format_mode: str | None = None
         #: the request shape this provider takes (token cap, roles, content), learnt as it answers
         self.dialect: Dialect = dialect_for(self.base_url)
 
@@ -136,19 +103,16 @@ class Upstream:
             except (openai.APIStatusError, openai.APIConnectionError) as exc:
                 if self.dialect.learn_from_error(exc, params):
                     continue  # a quirk learnt: re-sent at once, adapted (not a retry; each is learnt once)
-                status = _status(exc)
-                retryable = status in retry_statuses if status is not None else True
                 attempt += 1
-                if not retryable or attempt > self.max_retries:
+                status = _status(exc)
+                headers = exc.response.headers if isinstance(exc, openai.APIStatusError) else None
+                decision = retry.decide(status, headers, attempt, self.max_retries,
+                                        retry_statuses=retry_statuses, deadline=deadline)
+                log.info("retry" if decision.retry else "no_retry", model=params.get("model"), status=status,
+                         attempt=attempt, reason=decision.reason, delay=round(decision.delay, 3))
+                if not decision.retry:
                     raise UpstreamError(_message(exc), status_code=status, model=params.get("model")) from exc
-                hinted = retry_after(exc.response.headers) if isinstance(exc, openai.APIStatusError) else None
-                if hinted is not None and hinted > RETRY_AFTER_CAP:
-                    raise UpstreamError(_message(exc), status_code=status, model=params.get("model")) from exc
-                delay = hinted if hinted is not None else backoff(attempt)
-                if deadline is not None and time.monotonic() + delay >= deadline:
-                    raise UpstreamError(_message(exc), status_code=status, model=params.get("model")) from exc
-                log.info("retry", model=params.get("model"), status=status, attempt=attempt, delay=round(delay, 3))
-                await self._sleep(delay)
+                await self._sleep(decision.delay)
 
     async def complete(
         self,
@@ -170,6 +134,34 @@ class Upstream:
         self.dialect.learn_from_completion(params, completion)
         call = Call.from_usage(stage, params["model"], completion.usage, time.monotonic() - started)
         return completion, call
+
+    async def complete_structured(
+        self, stage: str, *, schema: dict[str, Any], schema_name: str, deadline: float | None = None, **params: Any
+    ) -> tuple[ChatCompletion, Call, str]:
+        """A completion asked to match ``schema``, in the strongest form this provider takes
+        (``json_schema``, then ``json_object``, then the prompt alone), and the form used.
+
+        The first refusal of a form steps down to the next, at once and without counting as a
+        retry; the form that answered is remembered in :attr:`dialect` for later calls.
+        """
+        forms = self.dialect.structured_forms()
+        for i, form in enumerate(forms):
+            known = self.dialect.structured_output is not None
+            fmt = response_format(form, schema, schema_name)
+            # while probing, a refusal is an answer, not a reason to retry
+            statuses = RETRYABLE_STATUSES if known or fmt is None else RETRYABLE_STATUSES - NO_RESPONSE_FORMAT
+            extra = {"response_format": fmt} if fmt else {}
+            try:
+                completion, call = await self.complete(stage, deadline=deadline, retry_statuses=statuses,
+                                                       **params, **extra)
+            except UpstreamError as exc:
+                if known or exc.status_code not in NO_RESPONSE_FORMAT or i == len(forms) - 1:
+                    raise
+                log.info("structured_output_refused", form=form, status=exc.status_code)
+                continue
+            self.dialect.structured_output = form
+            return completion, call, form
+        raise AssertionError("unreachable: the last form raises or returns")
 
     async def stream(
         self, *, timeout: float | None = None, deadline: float | None = None, **params: Any

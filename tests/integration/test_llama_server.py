@@ -134,7 +134,7 @@ async def test_the_judge_steps_down_to_json_object_and_its_analysis_is_valid(lla
     try:
         verdict = await judging.judge(QUESTION, seats, upstream, llama.alias, max_completion_tokens=400)
         assert sent[:2] == [("json_schema", 500), ("json_object", 200)]
-        assert verdict.mode == upstream.response_format_mode == "json_object"
+        assert verdict.mode == upstream.dialect.structured_output == "json_object"
         assert verdict.analysis is not None, verdict.error
         assert is_valid(verdict.analysis, "analysis")
         sent.clear()  # learnt: the next analysis goes straight to json_object
