@@ -10,8 +10,13 @@ from typing import Any
 CONTEXT_TURNS = 8  # earlier turns carried into a panel prompt in alias mode
 
 
+#: content-part types that carry text (Chat Completions' and the Responses API's)
+TEXT_PARTS = frozenset({"text", "input_text", "output_text"})
+
+
 def text_of(content: Any) -> str:
-    """The text of a message's ``content``: a string, a list of parts, or ``None``."""
+    """The text of a message's ``content``: a string, a list of parts (dicts or SDK objects;
+    text parts joined by newlines, image, audio and other parts skipped), or ``None``."""
     if content is None:
         return ""
     if isinstance(content, str):
@@ -19,12 +24,32 @@ def text_of(content: Any) -> str:
     if isinstance(content, Sequence):
         parts = []
         for part in content:
-            if isinstance(part, dict) and part.get("type") in ("text", "input_text"):
-                parts.append(str(part.get("text", "")))
-            elif isinstance(part, str):
+            if isinstance(part, str):
                 parts.append(part)
+            elif _field(part, "type") in TEXT_PARTS and isinstance(text := _field(part, "text"), str):
+                parts.append(text)
         return "\n".join(parts)
     return str(content)
+
+
+def _field(obj: Any, name: str) -> Any:
+    return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
+
+
+def is_text_part(part: Any) -> bool:
+    return isinstance(part, str) or _field(part, "type") in TEXT_PARTS
+
+
+def assistant_turn(content: str | None, tool_calls: Sequence[Any]) -> dict[str, Any]:
+    """An assistant message carrying ``tool_calls`` (dicts or the SDK's objects), as every
+    server takes it: content ``""`` rather than null (llama.cpp refuses null beside tool
+    calls), and each call ``{"id", "type": "function", "function": {"name", "arguments"}}``."""
+    calls = []
+    for call in tool_calls:
+        function = _field(call, "function")
+        calls.append({"id": _field(call, "id"), "type": "function",
+                      "function": {"name": _field(function, "name"), "arguments": _field(function, "arguments")}})
+    return {"role": "assistant", "content": content or "", "tool_calls": calls}
 
 
 def as_dicts(messages: Sequence[Any]) -> list[dict[str, Any]]:
@@ -56,12 +81,8 @@ def prompt_from_messages(messages: Sequence[dict[str, Any]]) -> str:
 def fusion_exchange(prompt: str, tool_result: dict[str, Any], call_id: str | None = None) -> list[dict[str, Any]]:
     """The assistant's ``fusion`` call and its tool result, as two transcript messages."""
     call_id = call_id or f"call_fusion_{uuid.uuid4().hex[:12]}"
+    call = {"id": call_id, "function": {"name": "fusion", "arguments": json.dumps({"prompt": prompt})}}
     return [
-        {
-            "role": "assistant",
-            "content": "",  # not null: some servers reject null beside tool calls
-            "tool_calls": [{"id": call_id, "type": "function",
-                            "function": {"name": "fusion", "arguments": json.dumps({"prompt": prompt})}}],
-        },
+        assistant_turn("", [call]),
         {"role": "tool", "tool_call_id": call_id, "content": json.dumps(tool_result, ensure_ascii=False)},
     ]

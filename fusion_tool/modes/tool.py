@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,7 +20,7 @@ from openai.types.chat import ChatCompletion, ChatCompletionChunk
 from fusion_tool.core.events import Listener
 from fusion_tool.core.log import get_logger
 from fusion_tool.core.schemas import fusion_function
-from fusion_tool.core.transcript import as_dicts
+from fusion_tool.core.transcript import as_dicts, assistant_turn
 from fusion_tool.core.usage import Call, Usage
 from fusion_tool.modes import shape
 from fusion_tool.modes.gate import Decision, GateConfig, should_deliberate
@@ -54,6 +54,7 @@ class Turn:
     usage: Usage = field(default_factory=Usage)
     results: list[FusionResult] = field(default_factory=list)
     runs: int = 0  # fusion runs in this user turn, counting earlier requests'
+    text: list[str] = field(default_factory=list)  # the answer's streamed text, for its citations
 
     @property
     def offered(self) -> bool:
@@ -147,44 +148,77 @@ def _split(message: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str
     return fusion, [c for c in calls if c not in fusion]
 
 
-def _assistant(message: dict[str, Any]) -> dict[str, Any]:
-    out = {"role": "assistant", "content": message.get("content") or ""}
-    if message.get("tool_calls"):
-        out["tool_calls"] = [{"id": c["id"], "type": "function", "function": dict(c["function"])}
-                             for c in message["tool_calls"]]
-    return out
+@dataclass
+class Round:
+    """One call of the calling model: what it said, and the caller's own tool calls in it.
+
+    Attributes:
+        message: the assistant message as a dict (content and every tool call).
+        completion: the provider's completion (non-streaming rounds).
+        last: the last chunk seen (streaming rounds), the template of the chunks we send.
+        user_calls: the calls of the caller's own tools, which go back to the caller.
+    """
+
+    message: dict[str, Any] = field(default_factory=dict)
+    completion: ChatCompletion | None = None
+    last: ChatCompletionChunk | None = None
+    user_calls: list[dict[str, Any]] = field(default_factory=list)
+
+
+Ask = Callable[[Turn, Upstream, float, Round], AsyncIterator[ChatCompletionChunk]]
+
+
+async def _rounds(
+    turn: Turn, upstream: Upstream, on_event: Listener | None, memory: Memory | None, ask: Ask
+) -> AsyncIterator[ChatCompletionChunk | Round]:
+    """The tool loop, streamed or not (``ask`` makes one model call): chunks to pass on as they
+    come, then the last :class:`Round`. Fusion calls are run here; the caller's own calls end
+    the loop, and the fusion exchange before them is kept for the caller's continuation."""
+    first = len(turn.messages)
+    deadline = time.monotonic() + turn.plan.config.deadline
+    last = Round()
+    for _ in range(MAX_ROUNDS):
+        last = Round()
+        async for chunk in ask(turn, upstream, deadline, last):
+            yield chunk
+        fusion_calls, user_calls = _split(last.message)
+        if fusion_calls:
+            turn.messages.append(assistant_turn(last.message.get("content"), last.message["tool_calls"]))
+            await _answer_calls(turn, fusion_calls, upstream, on_event)
+        if user_calls:  # the caller answers its own tools; fusion's are answered in `messages`
+            last.user_calls = user_calls
+            ids = [c["id"] for c in user_calls]
+            if memory is not None and turn.messages[first:]:
+                memory.keep(ids, _without_calls(turn.messages[first:], set(ids)))
+            break
+        if not fusion_calls:
+            break
+    yield last
+
+
+async def _ask_whole(turn: Turn, upstream: Upstream, deadline: float, out: Round) -> AsyncIterator[ChatCompletionChunk]:
+    completion, call = await upstream.complete("caller", deadline=deadline, **turn.request())
+    turn.usage.add(call)
+    out.completion = completion
+    if completion.choices:
+        out.message = completion.choices[0].message.model_dump(exclude_none=True)
+    return
+    yield  # an async generator that sends no chunk
 
 
 async def complete(
     plan: Plan, upstream: Upstream, on_event: Listener | None = None, memory: Memory | None = None
 ) -> ChatCompletion:
     turn = start(plan, memory)
-    first = len(turn.messages)
-    deadline = time.monotonic() + plan.config.deadline
-    for _ in range(MAX_ROUNDS):
-        completion, call = await upstream.complete("caller", deadline=deadline, **turn.request())
-        turn.usage.add(call)
-        if not completion.choices:
-            break
-        message = completion.choices[0].message.model_dump(exclude_none=True)
-        fusion_calls, user_calls = _split(message)
-        if not fusion_calls:
-            break
-        turn.messages.append(_assistant(message))
-        await _answer_calls(turn, fusion_calls, upstream, on_event)
-        if user_calls:  # the caller answers its own tools; fusion's are answered in `messages`
-            completion = _only_calls(completion, user_calls)
-            break
-    _hand_back(turn, completion, first, memory)
+    last = Round()
+    async for item in _rounds(turn, upstream, on_event, memory, _ask_whole):
+        if isinstance(item, Round):
+            last = item
+    completion = last.completion
+    assert completion is not None
+    if last.user_calls:
+        completion = _only_calls(completion, last.user_calls)
     return shape.finish(completion, turn.usage, turn.record(), turn.sources)
-
-
-def _hand_back(turn: Turn, completion: ChatCompletion, first: int, memory: Memory | None) -> None:
-    """Keep this request's fusion exchange for the caller's continuation (see :class:`Memory`)."""
-    calls = completion.choices[0].message.tool_calls if completion.choices else None
-    exchange = turn.messages[first:]
-    if memory is not None and calls and exchange:
-        memory.keep([c.id for c in calls], _without_calls(exchange, {c.id for c in calls}))
 
 
 def _without_calls(exchange: list[dict[str, Any]], ids: set[str]) -> list[dict[str, Any]]:
@@ -206,51 +240,49 @@ def _only_calls(completion: ChatCompletion, calls: list[dict[str, Any]]) -> Chat
     return ChatCompletion.model_validate(data)
 
 
+async def _ask_streamed(
+    turn: Turn, upstream: Upstream, deadline: float, out: Round
+) -> AsyncIterator[ChatCompletionChunk]:
+    """One streamed model call: content chunks as they come; tool-call deltas gathered."""
+    params = {**turn.request(), "stream_options": {"include_usage": True}}
+    gathered = _Gathered()
+    async for chunk in upstream.stream(deadline=deadline, **params):
+        out.last = chunk
+        if chunk.usage is not None:
+            gathered.usage = chunk.usage
+        for choice in chunk.choices:
+            if choice.delta.tool_calls:
+                gathered.add(choice.delta.tool_calls)
+                continue
+            if choice.delta.content or choice.delta.role or choice.finish_reason:
+                if choice.finish_reason == "tool_calls" or (choice.finish_reason and gathered.calls):
+                    gathered.finish = choice.finish_reason
+                    continue
+                turn.text.append(choice.delta.content or "")
+                yield chunk.model_copy(update={"usage": None})
+    turn.usage.add(Call.from_usage("caller", params["model"], gathered.usage))
+    out.message = {"role": "assistant", "content": "", "tool_calls": gathered.list()}
+
+
 async def stream(
     plan: Plan, upstream: Upstream, on_event: Listener | None = None, memory: Memory | None = None
 ) -> AsyncIterator[ChatCompletionChunk]:
     """Tool mode, streamed: each round's content streams as it comes; tool-call deltas are
     gathered, fusion's run here, the user's sent on; the closing chunk carries the summed usage."""
     turn = start(plan, memory)
-    first = len(turn.messages)
-    deadline = time.monotonic() + plan.config.deadline
-    last: ChatCompletionChunk | None = None
-    text: list[str] = []
-    for _ in range(MAX_ROUNDS):
-        params = {**turn.request(), "stream_options": {"include_usage": True}}
-        gathered = _Gathered()
-        async for chunk in upstream.stream(deadline=deadline, **params):
-            last = chunk
-            if chunk.usage is not None:
-                gathered.usage = chunk.usage
-            for choice in chunk.choices:
-                if choice.delta.tool_calls:
-                    gathered.add(choice.delta.tool_calls)
-                    continue
-                if choice.delta.content or choice.delta.role or choice.finish_reason:
-                    if choice.finish_reason == "tool_calls" or (choice.finish_reason and gathered.calls):
-                        gathered.finish = choice.finish_reason
-                        continue
-                    text.append(choice.delta.content or "")
-                    yield chunk.model_copy(update={"usage": None})
-        turn.usage.add(Call.from_usage("caller", params["model"], gathered.usage))
-        message = {"role": "assistant", "content": "", "tool_calls": gathered.list()}
-        fusion_calls, user_calls = _split(message)
-        if fusion_calls:
-            turn.messages.append(_assistant(message))
-            await _answer_calls(turn, fusion_calls, upstream, on_event)
-        if user_calls and last is not None:
-            if memory is not None and turn.messages[first:]:
-                ids = [c["id"] for c in user_calls]
-                memory.keep(ids, _without_calls(turn.messages[first:], set(ids)))
-            yield _calls_chunk(last, user_calls)
-            break
-        if not fusion_calls:
-            break
-    if last is not None:
+    template: ChatCompletionChunk | None = None
+    async for item in _rounds(turn, upstream, on_event, memory, _ask_streamed):
+        if not isinstance(item, Round):
+            template = item
+            yield item
+            continue
+        template = item.last or template
+        if item.user_calls and template is not None:
+            yield _calls_chunk(template, item.user_calls)
+    if template is not None:
         record = turn.record()
-        shape.stream_citations("".join(text), record, turn.sources)
-        yield shape.with_usage(last.model_copy(update={"choices": []}), turn.usage, record)
+        shape.stream_citations("".join(turn.text), record, turn.sources)
+        yield shape.with_usage(template.model_copy(update={"choices": []}), turn.usage, record)
 
 
 class _Gathered:

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from fusion_tool.core.config import FusionConfig
 from fusion_tool.core.errors import UpstreamError
 from fusion_tool.core.events import Emitter
+from fusion_tool.core.transcript import assistant_turn
 from fusion_tool.core.usage import Call
 from fusion_tool.pipeline import prompts
 from fusion_tool.provider.upstream import Upstream
@@ -64,18 +65,6 @@ def _panel_params(config: FusionConfig) -> dict[str, Any]:
     return params
 
 
-def _assistant_turn(message: Any) -> dict[str, Any]:
-    # content "" rather than null: some servers (llama.cpp) reject null beside tool calls
-    return {
-        "role": "assistant",
-        "content": message.content or "",
-        "tool_calls": [
-            {"id": c.id, "type": "function", "function": {"name": c.function.name, "arguments": c.function.arguments}}
-            for c in message.tool_calls
-        ],
-    }
-
-
 async def _answer(
     seat: Seat, prompt: str, upstream: Upstream, config: FusionConfig, tools: Tools | None, emit: Emitter
 ) -> None:
@@ -105,7 +94,7 @@ async def _answer(
                 raise UpstreamError("empty answer", model=seat.model)
             seat.content = message.content
             return
-        messages.append(_assistant_turn(message))
+        messages.append(assistant_turn(message.content, message.tool_calls))
         for tool_call in message.tool_calls:
             used += 1
             emit("panelist_tool", seat.model, seat.index, tool=tool_call.function.name)

@@ -31,6 +31,7 @@ from typing import Any
 import openai
 
 from fusion_tool.core.log import get_logger
+from fusion_tool.core.transcript import is_text_part, text_of
 
 log = get_logger("fusion_tool.provider.upstream")
 
@@ -93,8 +94,8 @@ class Dialect:
         if self.developer_as_system and changed.get("role") == "developer":
             changed["role"] = "system"
         content = changed.get("content")
-        if self.flat_content and isinstance(content, list) and all(_is_text_part(p) for p in content):
-            changed["content"] = "\n".join(p if isinstance(p, str) else str(p.get("text", "")) for p in content)
+        if self.flat_content and isinstance(content, list) and all(map(is_text_part, content)):
+            changed["content"] = text_of(content)
         return changed
 
     def learn_from_error(self, exc: BaseException, params: Mapping[str, Any]) -> bool:
@@ -131,10 +132,6 @@ class Dialect:
     def _learnt(quirk: str, evidence: str) -> bool:
         log.warning("provider_quirk", quirk=quirk, evidence=evidence[:200])
         return True
-
-
-def _is_text_part(part: Any) -> bool:
-    return isinstance(part, str) or (isinstance(part, dict) and part.get("type") in ("text", "input_text"))
 
 
 def _error_text(exc: openai.APIStatusError) -> str:

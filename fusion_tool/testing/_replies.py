@@ -21,6 +21,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
+from fusion_tool.core.transcript import text_of
+
 __all__ = [
     "Behaviour",
     "Reply",
@@ -252,19 +254,5 @@ class ScriptedRequest:
 
 
 def message_text(message: dict[str, Any]) -> str:
-    """The text of a message whose `content` is a string or a list of content parts.
-
-    Text parts are joined by newlines; image, audio and other non-text parts are skipped.
-    """
-    content = message.get("content")
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        texts = []
-        for part in content:
-            if isinstance(part, str):
-                texts.append(part)
-            elif isinstance(part, dict) and isinstance(part.get("text"), str):
-                texts.append(part["text"])
-        return "\n".join(texts)
-    return ""
+    """The text of a message whose ``content`` is a string or a list of content parts."""
+    return text_of(message.get("content"))
