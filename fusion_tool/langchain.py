@@ -25,7 +25,6 @@ from fusion_tool.core import schemas
 from fusion_tool.core import sync as _runner
 from fusion_tool.core.config import FusionConfig
 from fusion_tool.pipeline.fuse import FusionResult, run, tools_factory
-from fusion_tool.provider.http import client_from_config
 from fusion_tool.provider.upstream import Upstream
 
 _SPEC = schemas.load("fusion_tool")["function"]
@@ -53,10 +52,8 @@ class FusionTool(BaseTool):
 
     def _get_upstream(self) -> Upstream:
         if self._upstream is None:
-            client = self.client
-            if not isinstance(client, (openai.AsyncOpenAI, openai.OpenAI)):
-                client = client_from_config(self.config)
-            self._upstream = Upstream(client, max_retries=self.config.max_retries)
+            client = self.client if isinstance(self.client, (openai.AsyncOpenAI, openai.OpenAI)) else None
+            self._upstream = Upstream.for_config(self.config, client)
         return self._upstream
 
     async def _fuse(self, prompt: str) -> tuple[str, FusionResult]:

@@ -31,18 +31,16 @@ async def ask(
     from fusion_tool.cli.progress import Progress
     from fusion_tool.modes.plan import plan
     from fusion_tool.modes.serve import serve
-    from fusion_tool.provider.http import client_from_config
     from fusion_tool.provider.upstream import Upstream
 
-    client = client_from_config(config)
+    upstream = Upstream.for_config(config)
     request = {"model": ALIAS, "messages": [{"role": "user", "content": question}],
                "plugins": [plugin_of(config)], **(params or {})}
     try:
         with Progress(config.panel_models, config.judge_model(), label=label) as progress:
-            completion = await serve(plan(request, config), Upstream(client, max_retries=config.max_retries),
-                                     on_event=progress)
+            completion = await serve(plan(request, config), upstream, on_event=progress)
     finally:
-        await client.close()
+        await upstream.aclose()
     answer = completion.choices[0].message.content or ""
     record = completion.fusion  # type: ignore[attr-defined]
     if as_json:

@@ -91,9 +91,9 @@ class Runner:
         self.settings = settings
         self.cache = cache
         self.progress = progress or Progress()
-        self.upstream = Upstream(client, max_retries=base.max_retries)
+        self.upstream = Upstream.for_config(base, client)
         # one grading: temperature 0, reproducible; repeats: the provider's default, so they can differ
-        self.grader = Grader(Upstream(client, max_retries=base.max_retries), settings.grader,
+        self.grader = Grader(Upstream.for_config(base, client), settings.grader,
                              temperature=0 if settings.repeats == 1 else None)
         self._answering = asyncio.Semaphore(settings.concurrency)
         self._grading = asyncio.Semaphore(settings.grade_concurrency)

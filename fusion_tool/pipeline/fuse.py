@@ -15,7 +15,6 @@ from fusion_tool.core.events import Emitter, Listener
 from fusion_tool.core.usage import Usage
 from fusion_tool.pipeline import judge as judging
 from fusion_tool.pipeline.panel import ToolsFactory, run_panel
-from fusion_tool.provider.http import client_from_config
 from fusion_tool.provider.upstream import Upstream
 
 
@@ -125,14 +124,11 @@ async def fuse(
     Without ``client`` one is made from ``config`` (``FusionConfig.from_env()`` by default).
     """
     config = config or FusionConfig.from_env()
-    own = client is None
-    client = client or client_from_config(config)
+    upstream = Upstream.for_config(config, client)
     try:
-        upstream = Upstream(client, max_retries=config.max_retries)
         return await run(question, upstream, config, on_event=on_event, tools_factory=tools_factory(config))
     finally:
-        if own:
-            await client.close()
+        await upstream.aclose()
 
 
 def tools_factory(config: FusionConfig, search: Any = None, fetcher: Any = None) -> ToolsFactory | None:

@@ -16,11 +16,13 @@ from typing import Any
 import openai
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
+from fusion_tool.core.config import FusionConfig
 from fusion_tool.core.errors import UpstreamError
 from fusion_tool.core.log import get_logger
 from fusion_tool.core.usage import Call
 from fusion_tool.provider import retry
 from fusion_tool.provider.dialect import NO_RESPONSE_FORMAT, Dialect, ToolCallDeltas, dialect_for, response_format
+from fusion_tool.provider.http import client_from_config
 from fusion_tool.provider.retry import RETRYABLE_STATUSES
 
 log = get_logger("fusion_tool.provider.upstream")
@@ -64,6 +66,26 @@ class Upstream:
         self._sleep = sleep
         #: the request shape this provider takes (token cap, roles, content), learnt as it answers
         self.dialect: Dialect = dialect_for(self.base_url)
+        self._owned: Any = None  # a client made for us, closed by aclose()
+
+    @classmethod
+    def for_config(cls, config: FusionConfig, client: openai.AsyncOpenAI | openai.OpenAI | None = None,
+                   **kwargs: Any) -> Upstream:
+        """The upstream every front uses: ``client`` (the caller's own, left open), or a client
+        made from ``config``'s provider URL and key (closed by :meth:`aclose`); ``config``'s
+        retry count."""
+        own = client is None
+        upstream = cls(client if client is not None else client_from_config(config),
+                       max_retries=config.max_retries, **kwargs)
+        if own:
+            upstream._owned = upstream.client
+        return upstream
+
+    async def aclose(self) -> None:
+        """Close the client :meth:`for_config` made (a caller's own client stays open)."""
+        if self._owned is not None:
+            await self._owned.close()
+            self._owned = None
 
     @property
     def base_url(self) -> str:

@@ -68,7 +68,7 @@ class _Wrapped:
         self._client = client
         self.config = config or FusionConfig.from_env()
         self._on_event = on_event
-        self._upstream = Upstream(client, max_retries=self.config.max_retries)
+        self._upstream = Upstream.for_config(self.config, client)
         self._memory = Memory()
         completions = _AsyncCompletions(self) if isinstance(client, openai.AsyncOpenAI) else _SyncCompletions(self)
         self.chat = _Chat(self, completions)
