@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from fusion_tool.core.config import FusionConfig
-from fusion_tool.core.errors import ConfigError
+from fusion_tool.core.errors import ConfigError, DracoError
 from fusion_tool.eval import configs as configurations
-from fusion_tool.eval.draco import DEFAULT_EXCLUDED_DOMAINS, DracoError, Task, load
+from fusion_tool.eval.draco import DEFAULT_EXCLUDED_DOMAINS, Task, load
 
 NO_PROVIDER = ("fusion-tool eval needs a provider: set FUSION_API_KEY (or OPENROUTER_API_KEY) for "
                "OpenRouter, or FUSION_BASE_URL for another OpenAI-compatible server.")

@@ -14,10 +14,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from fusion_tool.core.errors import FusionError
+from fusion_tool.core.errors import FusionError, LocalServerError, LocalUnavailable
 from fusion_tool.local.config import WRITER_MAX_TOKENS, declared_quirks, local_config
-from fusion_tool.local.model import LocalUnavailable
-from fusion_tool.local.server import LocalServer, LocalServerError
+from fusion_tool.local.server import LocalServer
 
 WEAK_MODEL = (
     "fusion-tool --local: offline, on SmolLM2-135M-Instruct (135 million parameters) served by "

@@ -1,13 +1,26 @@
-"""The one exception tree of fusion-tool.
+"""The one exception tree of fusion-tool: every exception class it defines is here.
 
-    FusionError
-    ├── ConfigError        bad configuration or request field (names the field)
-    └── UpstreamError      the provider could not give an answer (after retries)
+    FusionError                 base class: catch it to catch anything fusion-tool raises on purpose
+    ├── ConfigError             a configuration value or request field is invalid (names it); also a ValueError
+    ├── UpstreamError           a provider call failed for good (retries exhausted or not retryable)
+    ├── HostError               a URL's host is malformed or ambiguous (refused, not resolved); also a ValueError
+    ├── FetchError              ``web_fetch`` could not read a page (``reason`` is fit for the model)
+    │   └── FetchRefused        ... refused by policy (private address, blocked domain, bad URL)
+    ├── SearchError             a search provider gave no usable answer
+    ├── LocalUnavailable        the ``[local]`` extra (llama.cpp server, bundled model) is missing
+    ├── LocalServerError        the local llama.cpp server did not start
+    ├── DracoError              a line of a DRACO file is not a task; also a ValueError
+    ├── ProxyError              the proxy refuses a request (HTTP status and OpenAI error envelope)
+    └── ClientGone              the proxy's client disconnected before its response was complete
 
-Panelist failures are not exceptions: they are recorded in ``failed_models``.
+Panelist failures are not exceptions: they are recorded in ``failed_models``. The classes are
+also importable where they are used (``fusion_tool``, ``fusion_tool.local``,
+``fusion_tool.pipeline.research``, ``fusion_tool.eval``); they are defined only here.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 
 class FusionError(Exception):
@@ -17,7 +30,8 @@ class FusionError(Exception):
 class ConfigError(FusionError, ValueError):
     """A configuration or request field is invalid.
 
-    ``field`` is a dotted path to the offending value, e.g. ``plugins[0].analysis_models``.
+    ``field`` is a dotted path to the offending value, e.g. ``plugins[0].analysis_models``, or
+    the environment variable's name, e.g. ``FUSION_PANEL_TIMEOUT``.
     """
 
     def __init__(self, field: str, message: str) -> None:
@@ -33,3 +47,59 @@ class UpstreamError(FusionError):
         self.status_code = status_code
         self.model = model
         super().__init__(message)
+
+
+class HostError(FusionError, ValueError):
+    """A host is malformed or ambiguous; ``str(err)`` is a short reason."""
+
+
+class FetchError(FusionError):
+    """A page could not be fetched; ``reason`` is a short sentence fit for the model."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+class FetchRefused(FetchError):
+    """The fetch was refused by policy before (or instead of) a request."""
+
+
+class SearchError(FusionError):
+    """A search provider gave no usable answer; the message is short and holds no secret."""
+
+
+class LocalUnavailable(FusionError):
+    """The ``[local]`` extra (the llama.cpp server or the bundled model) is not installed."""
+
+
+class LocalServerError(FusionError):
+    """The local server did not start (its log's last lines are in the message)."""
+
+
+class DracoError(FusionError, ValueError):
+    """A line that is not a DRACO task; the message names the file and line."""
+
+
+class ProxyError(FusionError):
+    """A refusal by the proxy: the HTTP status and the fields of the OpenAI error envelope."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        code: str | None = None,
+        param: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.code = code
+        self.param = param
+        self.headers = dict(headers or {})
+
+
+class ClientGone(FusionError):
+    """The client disconnected before its response was complete (logged as status 499)."""

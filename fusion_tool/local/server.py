@@ -33,10 +33,9 @@ from typing import Any, Self
 
 import httpx
 
-from fusion_tool.core.errors import FusionError
+from fusion_tool.core.errors import LocalServerError, LocalUnavailable
 from fusion_tool.local.model import (
     INSTALL_HINT,
-    LocalUnavailable,
     alias_for,
     resolve_model,
     server_installed,
@@ -51,10 +50,6 @@ STOP_GRACE = 3.0  # seconds between SIGTERM and SIGKILL
 POLL = 0.05  # seconds between readiness probes
 PORT_ATTEMPTS = 3  # a free port can be taken between our look and the server's bind
 _LAUNCHER = Path(__file__).with_name("_launch.py")
-
-
-class LocalServerError(FusionError):
-    """The local server did not start (its log's last lines are in the message)."""
 
 
 def default_threads() -> int:

@@ -23,7 +23,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from fusion_tool.core.config import ALIASES, FusionConfig
-from fusion_tool.core.errors import ConfigError, FusionError
+from fusion_tool.core.errors import ClientGone, ConfigError, FusionError, ProxyError
 from fusion_tool.core.log import get_logger
 from fusion_tool.modes.memory import Memory
 from fusion_tool.modes.plan import plan
@@ -33,7 +33,7 @@ from fusion_tool.provider.upstream import Upstream
 from fusion_tool.proxy import fused, validate
 from fusion_tool.proxy.accesslog import CLIENT_CLOSED_REQUEST, AccessLog
 from fusion_tool.proxy.auth import TokenAuth
-from fusion_tool.proxy.errors import ClientGone, ProxyError, as_proxy_error, error_response
+from fusion_tool.proxy.errors import as_proxy_error, error_response
 from fusion_tool.proxy.limits import DEFAULT_MAX_INFLIGHT, Inflight
 from fusion_tool.proxy.passthrough import Relay, RelayResponse
 

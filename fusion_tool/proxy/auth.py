@@ -13,7 +13,8 @@ import ipaddress
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from fusion_tool.proxy.errors import ProxyError, error_body
+from fusion_tool.core.errors import ProxyError
+from fusion_tool.proxy.errors import error_body
 
 
 def is_loopback(host: str | None) -> bool:

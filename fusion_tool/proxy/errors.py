@@ -1,19 +1,19 @@
 """Errors the proxy answers with, in the OpenAI envelope ``{"error": {message, type, code, param}}``.
 
-``ProxyError`` is what the request handlers raise for anything they refuse; :func:`envelope_for`
-turns any exception (ours, fusion's or an unexpected one) into a status and an envelope, so no
-handler ever builds an error body itself and none ever carries a traceback.
+``ProxyError`` (defined in ``core.errors`` with every other error) is what the request handlers
+raise for anything they refuse; :func:`envelope_for` turns any exception (ours, fusion's or an
+unexpected one) into a status and an envelope, so no handler ever builds an error body itself and
+none ever carries a traceback.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from typing import Any
 
 from starlette.responses import Response
 
-from fusion_tool.core.errors import ConfigError, UpstreamError
+from fusion_tool.core.errors import ConfigError, ProxyError, UpstreamError
 
 #: the ``type`` of the envelope, by status (OpenAI's names where it has one)
 _TYPES = {
@@ -34,30 +34,6 @@ _TYPES = {
 #: upstream statuses inside fusion that say "your request, as sent on, was refused": relayed as
 #: they are, so that clients do not retry a whole fused call for them (SDKs retry any 5xx)
 RELAYED_UPSTREAM_STATUSES = frozenset({400, 404, 413, 422})
-
-
-class ProxyError(Exception):
-    """A refusal: the HTTP status and the envelope's fields."""
-
-    def __init__(
-        self,
-        status: int,
-        message: str,
-        *,
-        code: str | None = None,
-        param: str | None = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.code = code
-        self.param = param
-        self.headers = dict(headers or {})
-
-
-class ClientGone(Exception):
-    """The client disconnected before its response was complete (logged as status 499)."""
 
 
 def envelope(status: int, message: str, *, code: str | None = None, param: str | None = None) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from openai.types.chat import ChatCompletionChunk
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from fusion_tool.core.errors import ClientGone
 from fusion_tool.core.log import get_logger
 from fusion_tool.modes.memory import Memory
 from fusion_tool.modes.plan import Plan
@@ -26,7 +27,7 @@ from fusion_tool.modes.serve import is_closing, serve
 from fusion_tool.provider.upstream import Upstream
 from fusion_tool.proxy import sse
 from fusion_tool.proxy.disconnect import until_disconnect
-from fusion_tool.proxy.errors import ClientGone, as_proxy_error, envelope, error_body
+from fusion_tool.proxy.errors import as_proxy_error, envelope, error_body
 
 log = get_logger("fusion_tool.proxy")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from fusion_tool.proxy.errors import ProxyError
+from fusion_tool.core.errors import ProxyError
 
 DEFAULT_MAX_INFLIGHT = 64
 RETRY_AFTER_SECONDS = 5

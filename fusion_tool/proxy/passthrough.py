@@ -13,9 +13,10 @@ from typing import Any
 import httpx2
 from starlette.types import Receive, Scope, Send
 
+from fusion_tool.core.errors import ClientGone, ProxyError
 from fusion_tool.core.log import get_logger
 from fusion_tool.proxy.disconnect import until_disconnect
-from fusion_tool.proxy.errors import ClientGone, ProxyError, error_body
+from fusion_tool.proxy.errors import error_body
 
 log = get_logger("fusion_tool.proxy")
 

@@ -21,8 +21,8 @@ from jsonschema.exceptions import ValidationError, best_match
 from starlette.requests import ClientDisconnect, Request
 
 from fusion_tool.core import schemas
+from fusion_tool.core.errors import ClientGone, ProxyError
 from fusion_tool.proxy._fastschema import compile_schema
-from fusion_tool.proxy.errors import ClientGone, ProxyError
 
 DEFAULT_MAX_BODY_BYTES = 4 * 2**20
 

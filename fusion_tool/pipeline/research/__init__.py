@@ -8,15 +8,15 @@ await research.call("web_fetch", '{"url": "https://example.com"}')
 research.sources                            # every URL shown or read, for citations
 """
 
+from fusion_tool.core.errors import FetchError, FetchRefused, SearchError
 from fusion_tool.pipeline.research.config import ResearchConfig
 from fusion_tool.pipeline.research.corpus import LocalCorpus
 from fusion_tool.pipeline.research.domains import DomainPattern, DomainRules
 from fusion_tool.pipeline.research.fetch import SafeFetcher
-from fusion_tool.pipeline.research.page import FetchError, FetchRefused, Page
+from fusion_tool.pipeline.research.page import Page
 from fusion_tool.pipeline.research.search import (
     BraveSearch,
     DdgsSearch,
-    SearchError,
     SearchProvider,
     SearchResult,
     SearxngSearch,

@@ -18,6 +18,8 @@ from __future__ import annotations
 import ipaddress
 import re
 
+from fusion_tool.core.errors import HostError
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 METADATA_ADDRESSES = frozenset(
@@ -103,10 +105,6 @@ _BLOCKED_V6 = tuple(
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 _LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
 _NUMERIC_LABEL = re.compile(r"^(0x[0-9a-f]*|[0-9]+)$")
-
-
-class HostError(ValueError):
-    """A host is malformed or ambiguous; ``str(err)`` is a short reason."""
 
 
 def _ipv4_part(part: str) -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import zlib
 from email.message import Message
 
-from fusion_tool.pipeline.research.page import FetchError, FetchRefused
+from fusion_tool.core.errors import FetchError, FetchRefused
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 TEXT_TYPES = frozenset(

@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, unquote
 
+from fusion_tool.core.errors import FetchRefused
 from fusion_tool.core.log import get_logger
 from fusion_tool.pipeline.research.htmltext import strip_tags
-from fusion_tool.pipeline.research.page import FetchRefused, Page, truncate
+from fusion_tool.pipeline.research.page import Page, truncate
 from fusion_tool.pipeline.research.search import SearchResult
 
 log = get_logger("fusion_tool.pipeline.research")

@@ -23,8 +23,8 @@ from urllib.parse import unquote
 
 import httpx
 
-from fusion_tool.core.errors import ConfigError
-from fusion_tool.pipeline.research.addresses import HostError, classify_host
+from fusion_tool.core.errors import ConfigError, HostError
+from fusion_tool.pipeline.research.addresses import classify_host
 
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://")
 _PORT = re.compile(r":\d*$")

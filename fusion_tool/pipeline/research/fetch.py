@@ -30,9 +30,9 @@ from dataclasses import dataclass
 import certifi
 import httpx
 
+from fusion_tool.core.errors import FetchError, FetchRefused, HostError
 from fusion_tool.core.log import get_logger
 from fusion_tool.pipeline.research.addresses import (
-    HostError,
     IPAddress,
     address_problem,
     classify_host,
@@ -49,7 +49,7 @@ from fusion_tool.pipeline.research.body import (
 )
 from fusion_tool.pipeline.research.domains import DomainRules
 from fusion_tool.pipeline.research.htmltext import html_to_text
-from fusion_tool.pipeline.research.page import FetchError, FetchRefused, Page, truncate
+from fusion_tool.pipeline.research.page import Page, truncate
 from fusion_tool.pipeline.research.urls import default_port, parse_url
 
 log = get_logger("fusion_tool.pipeline.research")

@@ -1,22 +1,8 @@
-"""What a fetch returns, and the errors it raises."""
+"""What a fetch returns (its errors, FetchError and FetchRefused, are in core.errors)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from fusion_tool.core.errors import FusionError
-
-
-class FetchError(FusionError):
-    """A page could not be fetched; ``reason`` is a short sentence fit for the model."""
-
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-        super().__init__(reason)
-
-
-class FetchRefused(FetchError):
-    """The fetch was refused by policy before (or instead of) a request."""
 
 
 @dataclass(frozen=True)

@@ -26,15 +26,11 @@ from typing import Any, Protocol, runtime_checkable
 
 import httpx
 
-from fusion_tool.core.errors import ConfigError, FusionError
+from fusion_tool.core.errors import ConfigError, SearchError
 
 DEFAULT_TIMEOUT = 15.0
 ENV = "FUSION_SEARCH"
 _TAG = re.compile(r"<[^>]{0,200}>")
-
-
-class SearchError(FusionError):
-    """A search provider gave no usable answer; the message is short and holds no secret."""
 
 
 @dataclass(frozen=True)

@@ -20,14 +20,14 @@ from typing import Any
 
 import httpx
 
-from fusion_tool.core.errors import ConfigError
+from fusion_tool.core.errors import ConfigError, FetchError, FetchRefused, SearchError
 from fusion_tool.core.log import get_logger
 from fusion_tool.pipeline.fence import Fenced, fence, fence_all
 from fusion_tool.pipeline.research.config import ResearchConfig
 from fusion_tool.pipeline.research.corpus import LocalCorpus
 from fusion_tool.pipeline.research.fetch import SafeFetcher
-from fusion_tool.pipeline.research.page import FetchError, FetchRefused, Page
-from fusion_tool.pipeline.research.search import SearchError, SearchProvider, SearchResult, search_provider_from_env
+from fusion_tool.pipeline.research.page import Page
+from fusion_tool.pipeline.research.search import SearchProvider, SearchResult, search_provider_from_env
 
 log = get_logger("fusion_tool.pipeline.research")
 

@@ -11,7 +11,7 @@ import unicodedata
 
 import httpx
 
-from fusion_tool.pipeline.research.page import FetchRefused
+from fusion_tool.core.errors import FetchRefused
 
 MAX_URL_LENGTH = 2048
 SCHEMES = ("http", "https")
