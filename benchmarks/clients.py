@@ -30,9 +30,9 @@ def make(kind: str, base_url: str) -> Any:
 
     if kind in ("default", "httpx2"):
         from fusion_tool import FusionConfig
-        from fusion_tool.provider.http import async_http_client, client_from_config
+        from fusion_tool.provider.http import client_from_config, provider_client
 
-        http = async_http_client(kind="httpx2") if kind == "httpx2" else None
+        http = provider_client(kind="httpx2") if kind == "httpx2" else None
         return client_from_config(FusionConfig(base_url=base_url, api_key=API_KEY), http)
     if kind == "aiohttp":
         return openai.AsyncOpenAI(base_url=base_url, api_key=API_KEY, max_retries=0,

@@ -28,7 +28,7 @@ from fusion_tool.core.log import get_logger
 from fusion_tool.modes.memory import Memory
 from fusion_tool.modes.plan import plan
 from fusion_tool.modes.serve import include_usage, serve
-from fusion_tool.provider.http import async_http_client, client_from_config
+from fusion_tool.provider.http import client_from_config, provider_client
 from fusion_tool.provider.upstream import Upstream
 from fusion_tool.proxy import fused, validate
 from fusion_tool.proxy.accesslog import CLIENT_CLOSED_REQUEST, AccessLog
@@ -163,7 +163,7 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
-        http = async_http_client(trust_env=TRUST_ENV)
+        http = provider_client(trust_env=TRUST_ENV)
         if client is None:
             sdk = client_from_config(config, http)
             relay = Relay(http, config.base_url, config.api_key)

@@ -7,12 +7,12 @@ import functools
 import inspect
 import json
 import threading
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from typing import Any
 
-import httpx2
 import openai
 
+from fusion_tool.provider.http import transport_client
 from fusion_tool.testing._app import ScriptedApp
 from fusion_tool.testing._replies import Behaviour, Reply, ReplyLike, ScriptedRequest
 from fusion_tool.testing._server import serve_in_loop, serve_in_thread
@@ -39,6 +39,15 @@ def _check_behaviour(behaviour: Any) -> None:
         raise TypeError(
             f"a behaviour is a function, str, Reply, dict or list of those, not {type(behaviour).__name__}"
         )
+
+
+def _client_options(kwargs: dict[str, Any], transport: Callable[[], Any]) -> dict[str, Any]:
+    """An SDK client's options: ours, overridden by ``kwargs``; the HTTP client over ``transport()``."""
+    options: dict[str, Any] = {"base_url": IN_PROCESS_BASE_URL, "api_key": TEST_API_KEY, "max_retries": 0}
+    options.update(kwargs)
+    if options.get("http_client") is None:
+        options["http_client"] = transport_client(transport())
+    return options
 
 
 def _coerce(result: Any) -> Reply | dict[str, Any]:
@@ -230,19 +239,11 @@ class ScriptedProvider:
         Keyword arguments override the defaults (`base_url`, `api_key="test-key"`,
         `max_retries=0`, `http_client`) and pass through to `openai.AsyncOpenAI`.
         """
-        options: dict[str, Any] = {"base_url": IN_PROCESS_BASE_URL, "api_key": TEST_API_KEY, "max_retries": 0}
-        options.update(kwargs)
-        if options.get("http_client") is None:
-            options["http_client"] = httpx2.AsyncClient(transport=self.async_transport())
-        return openai.AsyncOpenAI(**options)
+        return openai.AsyncOpenAI(**_client_options(kwargs, self.async_transport))
 
     def openai(self, **kwargs: Any) -> openai.OpenAI:
         """An `openai.OpenAI` wired to the provider in process; see `async_openai`."""
-        options: dict[str, Any] = {"base_url": IN_PROCESS_BASE_URL, "api_key": TEST_API_KEY, "max_retries": 0}
-        options.update(kwargs)
-        if options.get("http_client") is None:
-            options["http_client"] = httpx2.Client(transport=self.transport())
-        return openai.OpenAI(**options)
+        return openai.OpenAI(**_client_options(kwargs, self.transport))
 
     # -- on loopback ---------------------------------------------------------------------------
 
