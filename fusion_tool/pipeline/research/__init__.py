@@ -14,11 +14,10 @@ from fusion_tool.pipeline.research.corpus import LocalCorpus
 from fusion_tool.pipeline.research.domains import DomainPattern, DomainRules
 from fusion_tool.pipeline.research.fetch import SafeFetcher
 from fusion_tool.pipeline.research.page import Page
+from fusion_tool.pipeline.research.results import SearchProvider, SearchResult
 from fusion_tool.pipeline.research.search import (
     BraveSearch,
     DdgsSearch,
-    SearchProvider,
-    SearchResult,
     SearxngSearch,
     TavilySearch,
     search_provider_from_env,

@@ -24,7 +24,7 @@ from fusion_tool.core.errors import FetchRefused
 from fusion_tool.core.log import get_logger
 from fusion_tool.pipeline.research.htmltext import strip_tags
 from fusion_tool.pipeline.research.page import Page, truncate
-from fusion_tool.pipeline.research.search import SearchResult
+from fusion_tool.pipeline.research.results import SearchResult
 
 log = get_logger("fusion_tool.pipeline.research")
 

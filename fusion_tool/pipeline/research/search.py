@@ -18,46 +18,17 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import httpx
 
 from fusion_tool.core.errors import ConfigError, SearchError
+from fusion_tool.pipeline.research.results import SearchProvider, SearchResult, make_result
+from fusion_tool.provider.http import SEARCH_TIMEOUT, search_client
 
-DEFAULT_TIMEOUT = 15.0
 ENV = "FUSION_SEARCH"
-_TAG = re.compile(r"<[^>]{0,200}>")
-
-
-@dataclass(frozen=True)
-class SearchResult:
-    url: str
-    title: str
-    snippet: str = ""
-
-
-@runtime_checkable
-class SearchProvider(Protocol):
-    name: str
-
-    async def search(self, query: str, *, max_results: int) -> list[SearchResult]: ...
-
-
-def _clean(text: Any, limit: int) -> str:
-    text = " ".join(_TAG.sub("", str(text or "")).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def make_result(url: Any, title: Any, snippet: Any) -> SearchResult | None:
-    """A tidy result (tags and extra whitespace dropped, lengths capped), None without a URL."""
-    url = str(url or "").strip()
-    if not url:
-        return None
-    return SearchResult(url=url, title=_clean(title, 200) or url, snippet=_clean(snippet, 600))
 
 
 class DdgsSearch:
@@ -96,19 +67,35 @@ class DdgsSearch:
 
 
 class _HttpSearch:
-    """Shared plumbing of the HTTP providers; ``transport`` lets tests answer in process."""
+    """One search API over HTTP: the call, its errors and reading the rows of its JSON answer.
+
+    A provider says what to ask (:meth:`_request`), where the rows sit in the answer (``rows_at``)
+    and which field holds the snippet; ``transport`` lets tests answer in process.
+    """
 
     name = "http"
+    rows_at: tuple[str, ...] = ("results",)
+    snippet_field = "content"
 
     def __init__(
-        self, *, transport: httpx.AsyncBaseTransport | None = None, timeout: float = DEFAULT_TIMEOUT
+        self, *, transport: httpx.AsyncBaseTransport | None = None, timeout: float = SEARCH_TIMEOUT
     ) -> None:
         self._transport = transport
         self._timeout = timeout
 
+    def _request(self, query: str, max_results: int) -> tuple[str, str, dict[str, Any]]:
+        """The method, URL and ``httpx`` request options of one search."""
+        raise NotImplementedError
+
+    async def search(self, query: str, *, max_results: int) -> list[SearchResult]:
+        method, url, options = self._request(query, max_results)
+        rows = self._rows(await self._json(method, url, **options))
+        results = (make_result(r.get("url"), r.get("title"), r.get(self.snippet_field)) for r in rows)
+        return [r for r in results if r][:max_results]
+
     async def _json(self, method: str, url: str, **kwargs: Any) -> Any:
         try:
-            async with httpx.AsyncClient(transport=self._transport, timeout=self._timeout) as client:
+            async with search_client(transport=self._transport, timeout=self._timeout) as client:
                 resp = await client.request(method, url, **kwargs)
         except httpx.HTTPError as exc:
             raise SearchError(f"{self.name} search failed ({type(exc).__name__})") from None
@@ -119,11 +106,21 @@ class _HttpSearch:
         except ValueError:
             raise SearchError(f"{self.name} search answered something that is not JSON") from None
 
-    @staticmethod
-    def _rows(data: Any, *path: str) -> list[dict[str, Any]]:
-        for key in path:
+    def _rows(self, data: Any) -> list[dict[str, Any]]:
+        for key in self.rows_at:
             data = data.get(key) if isinstance(data, dict) else None
         return [r for r in data if isinstance(r, dict)] if isinstance(data, list) else []
+
+
+class _KeyedSearch(_HttpSearch):
+    """A search API with a key, which travels in a header only and never shows in a ``repr``."""
+
+    def __init__(self, api_key: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._key = api_key
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(api_key=***)"
 
 
 class SearxngSearch(_HttpSearch):
@@ -141,55 +138,32 @@ class SearxngSearch(_HttpSearch):
     def __repr__(self) -> str:
         return f"SearxngSearch({httpx.URL(self.base_url).copy_with(userinfo=b'')!s})"
 
-    async def search(self, query: str, *, max_results: int) -> list[SearchResult]:
-        data = await self._json("GET", f"{self.base_url}/search", params={"q": query, "format": "json"})
-        rows = (
-            make_result(r.get("url"), r.get("title"), r.get("content")) for r in self._rows(data, "results")
-        )
-        return [r for r in rows if r][:max_results]
+    def _request(self, query: str, max_results: int) -> tuple[str, str, dict[str, Any]]:
+        return "GET", f"{self.base_url}/search", {"params": {"q": query, "format": "json"}}
 
 
-class BraveSearch(_HttpSearch):
+class BraveSearch(_KeyedSearch):
+    """Brave Search API (``X-Subscription-Token``)."""
+
     name = "brave"
     endpoint = "https://api.search.brave.com/res/v1/web/search"
+    rows_at = ("web", "results")
+    snippet_field = "description"
 
-    def __init__(self, api_key: str, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._key = api_key
-
-    def __repr__(self) -> str:
-        return "BraveSearch(api_key=***)"
-
-    async def search(self, query: str, *, max_results: int) -> list[SearchResult]:
+    def _request(self, query: str, max_results: int) -> tuple[str, str, dict[str, Any]]:
         headers = {"Accept": "application/json", "X-Subscription-Token": self._key}
-        params = {"q": query, "count": min(max_results, 20)}
-        data = await self._json("GET", self.endpoint, params=params, headers=headers)
-        rows = (
-            make_result(r.get("url"), r.get("title"), r.get("description"))
-            for r in self._rows(data, "web", "results")
-        )
-        return [r for r in rows if r][:max_results]
+        return "GET", self.endpoint, {"params": {"q": query, "count": min(max_results, 20)}, "headers": headers}
 
 
-class TavilySearch(_HttpSearch):
+class TavilySearch(_KeyedSearch):
+    """Tavily API (a bearer token)."""
+
     name = "tavily"
     endpoint = "https://api.tavily.com/search"
 
-    def __init__(self, api_key: str, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._key = api_key
-
-    def __repr__(self) -> str:
-        return "TavilySearch(api_key=***)"
-
-    async def search(self, query: str, *, max_results: int) -> list[SearchResult]:
-        headers = {"Authorization": f"Bearer {self._key}"}
+    def _request(self, query: str, max_results: int) -> tuple[str, str, dict[str, Any]]:
         payload = {"query": query, "max_results": min(max_results, 20), "search_depth": "basic"}
-        data = await self._json("POST", self.endpoint, json=payload, headers=headers)
-        rows = (
-            make_result(r.get("url"), r.get("title"), r.get("content")) for r in self._rows(data, "results")
-        )
-        return [r for r in rows if r][:max_results]
+        return "POST", self.endpoint, {"json": payload, "headers": {"Authorization": f"Bearer {self._key}"}}
 
 
 def _key(env: Mapping[str, str], name: str, provider: str) -> str:

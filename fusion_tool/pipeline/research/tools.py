@@ -27,7 +27,8 @@ from fusion_tool.pipeline.research.config import ResearchConfig
 from fusion_tool.pipeline.research.corpus import LocalCorpus
 from fusion_tool.pipeline.research.fetch import SafeFetcher
 from fusion_tool.pipeline.research.page import Page
-from fusion_tool.pipeline.research.search import SearchProvider, SearchResult, search_provider_from_env
+from fusion_tool.pipeline.research.results import SearchProvider, SearchResult
+from fusion_tool.pipeline.research.search import search_provider_from_env
 
 log = get_logger("fusion_tool.pipeline.research")
 
