@@ -5,6 +5,11 @@ sockets connect to loopback only and records every other connection attempt, and
 DNS lookup of a name, so nothing here can leave the machine. Hostile names resolve through an
 injected resolver that answers 127.0.0.1 for every name: a wrongly allowed fetch would hit the
 server's port.
+
+The fetcher refuses loopback like any internal address, with no switch to open it. Tests that
+need a page reach the server through the fetcher's ``transport`` seam: their names resolve to
+a public address (``PUBLIC``) and the ``LoopbackRelay`` transport, which gets each request only
+after every check has passed, carries what is addressed to ``PUBLIC`` to 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import httpx
 import pytest
 
 from fusion_tool.pipeline.fence import unfence
@@ -43,6 +49,11 @@ class Hit:
 
 
 Response = tuple[int, dict[str, str], bytes]
+
+#: the address the tests' page names resolve to; only the relay turns it into loopback
+PUBLIC = "93.184.216.34"
+#: the name the tests' pages are fetched by
+SITE = "site.test"
 
 
 @dataclass
@@ -79,6 +90,9 @@ class LoopbackServer:
             await writer.drain()
         finally:
             writer.close()
+
+    def url(self, path: str = "/", host: str = SITE) -> str:
+        return f"http://{host}:{self.port}{path}"
 
     async def __aenter__(self) -> LoopbackServer:
         self._servers = [await asyncio.start_server(self._handle, "127.0.0.1", 0)]
@@ -146,18 +160,46 @@ def jail(monkeypatch: pytest.MonkeyPatch) -> Jail:
 
 
 class Resolver:
-    """An injected resolver: a table of answers (lists per call), else 127.0.0.1 for every name."""
+    """An injected resolver: a table of answers (lists per call), else ``default`` for every name."""
 
-    def __init__(self, table: dict[str, list[list[str]]] | None = None) -> None:
+    def __init__(self, table: dict[str, list[list[str]]] | None = None, default: str = "127.0.0.1") -> None:
         self.table = table or {}
+        self.default = default
         self.calls: list[str] = []
 
     async def __call__(self, host: str, port: int) -> list[str]:
         self.calls.append(host)
         answers = self.table.get(host)
         if not answers:
-            return ["127.0.0.1"]
+            return [self.default]
         return answers.pop(0) if len(answers) > 1 else answers[0]
+
+
+class LoopbackRelay(httpx.AsyncBaseTransport):
+    """The fetcher's network in these tests: what is addressed to ``PUBLIC`` goes to 127.0.0.1.
+
+    Any other address passes unchanged (into the jail, or to the loopback server if a check let
+    an internal address through, which the tests would then see as a hit).
+    """
+
+    def __init__(self, verify: ssl.SSLContext | bool = True) -> None:
+        self.inner = httpx.AsyncHTTPTransport(verify=verify)
+        self.hosts: list[str] = []  # the address of every request the fetcher let through
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.hosts.append(request.url.host)
+        if request.url.host == PUBLIC:
+            request.url = request.url.copy_with(host="127.0.0.1")
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def relayed(resolver: Resolver | None = None, **kwargs: object) -> SafeFetcher:
+    """A fetcher whose names resolve to ``PUBLIC`` (unless ``resolver``) over the relay."""
+    relay = kwargs.pop("transport", None) or LoopbackRelay()
+    return SafeFetcher(resolve=resolver or Resolver(default=PUBLIC), transport=relay, **kwargs)  # type: ignore[arg-type]
 
 
 def run(coro):
@@ -227,15 +269,22 @@ HOSTILE = [
 ]
 
 
+@pytest.mark.parametrize("via_relay", [False, True], ids=["network", "relay"])
 @pytest.mark.parametrize("template", HOSTILE)
-def test_hostile_urls_are_refused_without_a_connection(template: str, jail: Jail) -> None:
+def test_hostile_urls_are_refused_without_a_connection(template: str, via_relay: bool, jail: Jail) -> None:
+    """Over the real network, and through a transport: the seam gets nothing the checks refuse."""
+
     async def go() -> None:
         async with LoopbackServer(routes={"/": OK}) as server:
             url = template.format(port=server.port)
-            fetcher = SafeFetcher(resolve=Resolver(), connect_timeout=0.5, timeout=3)
+            relay = LoopbackRelay()
+            fetcher = SafeFetcher(
+                resolve=Resolver(), connect_timeout=0.5, timeout=3, transport=relay if via_relay else None
+            )
             with pytest.raises(FetchRefused):
                 await fetcher.fetch(url)
             assert server.hits == []
+            assert relay.hosts == []
         assert jail.connects == []
         assert jail.lookups == []
 
@@ -274,24 +323,26 @@ def test_dns_rebinding_connects_only_to_the_checked_address(jail: Jail) -> None:
 
 
 def test_pinned_address_keeps_host_header_and_ignores_later_answers(jail: Jail) -> None:
-    """With the opt-in scoped to one name, the connection goes to its first (checked) answer."""
+    """The request goes to the name's first (checked) answer, with the name in ``Host``."""
 
     async def go() -> None:
         async with LoopbackServer(
             routes={"/page": (200, {"content-type": "text/plain"}, b"hello")}
         ) as server:
-            resolver = Resolver({"pinned.test": [["127.0.0.1"], ["127.0.0.2"]]})
-            fetcher = SafeFetcher(resolve=resolver, _allow_loopback_for_tests={"pinned.test"})
+            resolver = Resolver({"pinned.test": [[PUBLIC], ["1.1.1.1"]]})
+            relay = LoopbackRelay()
+            fetcher = relayed(resolver, transport=relay)
             page = await fetcher.fetch(f"http://pinned.test:{server.port}/page")
             assert page.text == "hello"
             assert page.url == f"http://pinned.test:{server.port}/page"
             assert resolver.calls == ["pinned.test"]
+            assert relay.hosts == [PUBLIC]
             assert [h.headers["host"] for h in server.hits] == [f"pinned.test:{server.port}"]
-            # the scoped opt-in does not open loopback to any other name or literal
+            # the transport opens nothing: a loopback literal or answer is refused before it
             for other in (f"http://127.0.0.1:{server.port}/page", f"http://other.test:{server.port}/page"):
                 with pytest.raises(FetchRefused):
                     await fetcher.fetch(other)
-            assert len(server.hits) == 1
+            assert len(server.hits) == 1 and relay.hosts == [PUBLIC]
 
     run(go())
 
@@ -317,7 +368,7 @@ REDIRECT_TARGETS = [
 
 @pytest.mark.parametrize("template", REDIRECT_TARGETS)
 def test_redirects_into_internal_or_blocked_targets_are_refused(template: str, jail: Jail) -> None:
-    """``allowed.test`` is the only name the (test-only) opt-in lets reach loopback.
+    """``allowed.test`` is the only name that resolves to ``PUBLIC`` (which the relay serves).
 
     Its first hop reaches the server and answers 302 to an internal target; every hop is
     checked again, so the target is refused and the server sees the first request only.
@@ -328,7 +379,7 @@ def test_redirects_into_internal_or_blocked_targets_are_refused(template: str, j
             target = template.format(port=server.port)
             server.routes["/r"] = (302, {"location": target}, b"")
             server.routes["/secret"] = OK
-            fetcher = SafeFetcher(resolve=Resolver(), _allow_loopback_for_tests={"allowed.test"})
+            fetcher = relayed(Resolver({"allowed.test": [[PUBLIC]]}))
             rules = ResearchConfig.from_tools(None, excluded_domains=["blocked.test"]).fetch_rules
             with pytest.raises(FetchRefused):
                 await fetcher.fetch(f"http://allowed.test:{server.port}/r", rules=rules)
@@ -342,9 +393,9 @@ def test_redirects_are_followed_by_hand_at_most_five(jail: Jail) -> None:
     async def go() -> None:
         async with LoopbackServer() as server:
             server.routes["/loop"] = (302, {"location": "/loop"}, b"")
-            fetcher = SafeFetcher(_allow_loopback_for_tests=True)
+            fetcher = relayed()
             with pytest.raises(FetchRefused, match="more than 5 redirects"):
-                await fetcher.fetch(f"http://127.0.0.1:{server.port}/loop")
+                await fetcher.fetch(server.url("/loop"))
             assert len(server.hits) == 6
 
     run(go())
@@ -360,8 +411,8 @@ def test_redirect_chain_sends_no_cookies_or_credentials(jail: Jail) -> None:
                 b"",
             )
             server.routes["/c"] = (200, {"content-type": "text/plain"}, b"landed")
-            fetcher = SafeFetcher(resolve=Resolver(), _allow_loopback_for_tests=True)
-            page = await fetcher.fetch(f"http://127.0.0.1:{server.port}/a")
+            fetcher = relayed()
+            page = await fetcher.fetch(server.url("/a"))
             assert page.text == "landed"
             assert page.url == f"http://localish.test:{server.port}/c"
             assert [h.target for h in server.hits] == ["/a", "/b", "/c"]
@@ -377,7 +428,7 @@ def test_environment_proxies_are_not_trusted(jail: Jail, monkeypatch: pytest.Mon
 
     async def go() -> None:
         async with LoopbackServer(routes={"/": (200, {"content-type": "text/plain"}, b"direct")}) as server:
-            page = await SafeFetcher(_allow_loopback_for_tests=True).fetch(f"http://127.0.0.1:{server.port}/")
+            page = await relayed().fetch(server.url("/"))
             assert page.text == "direct"
         assert jail.connects == []
 
@@ -394,9 +445,7 @@ def test_gzip_bomb_stops_at_the_cap(jail: Jail) -> None:
     async def go() -> None:
         async with LoopbackServer() as server:
             server.routes["/bomb"] = (200, {"content-type": "text/plain", "content-encoding": "gzip"}, bomb)
-            page = await SafeFetcher(max_bytes=cap, _allow_loopback_for_tests=True).fetch(
-                f"http://127.0.0.1:{server.port}/bomb"
-            )
+            page = await relayed(max_bytes=cap).fetch(server.url("/bomb"))
             assert page.truncated
             assert page.bytes_read <= cap
             assert page.text.endswith("characters]") and "[truncated at" in page.text
@@ -449,9 +498,7 @@ def test_plain_body_over_the_cap_is_truncated(jail: Jail) -> None:
                 {"content-type": "text/plain; charset=utf-8"},
                 b"abcdefghij" * 30_000,
             )
-            page = await SafeFetcher(max_bytes=50_000, _allow_loopback_for_tests=True).fetch(
-                f"http://127.0.0.1:{server.port}/big", max_chars=100_000
-            )
+            page = await relayed(max_bytes=50_000).fetch(server.url("/big"), max_chars=100_000)
             assert page.truncated and page.bytes_read == 50_000
             assert page.text.endswith("[truncated at 50000 characters]")
 
@@ -472,9 +519,7 @@ def test_html_becomes_readable_text(jail: Jail) -> None:
     async def go() -> None:
         async with LoopbackServer() as server:
             server.routes["/t"] = (200, {"content-type": "text/html; charset=utf-8"}, html)
-            page = await SafeFetcher(_allow_loopback_for_tests=True).fetch(
-                f"http://127.0.0.1:{server.port}/t", max_chars=300
-            )
+            page = await relayed().fetch(server.url("/t"), max_chars=300)
             assert page.title == "Tides explained"
             assert "two tidal bulges" in page.text
             assert "do not show" not in page.text and "color:red" not in page.text and "<p>" not in page.text
@@ -491,7 +536,7 @@ def test_content_type_allowlist(content_type: str, jail: Jail) -> None:
         async with LoopbackServer() as server:
             server.routes["/x"] = (200, {"content-type": content_type}, b"\x89PNG...")
             with pytest.raises(FetchRefused, match="content type"):
-                await SafeFetcher(_allow_loopback_for_tests=True).fetch(f"http://127.0.0.1:{server.port}/x")
+                await relayed().fetch(server.url("/x"))
 
     run(go())
 
@@ -509,9 +554,7 @@ def test_text_types_pass_through(content_type: str, body: bytes, expected: str, 
     async def go() -> None:
         async with LoopbackServer() as server:
             server.routes["/x"] = (200, {"content-type": content_type}, body)
-            page = await SafeFetcher(_allow_loopback_for_tests=True).fetch(
-                f"http://127.0.0.1:{server.port}/x"
-            )
+            page = await relayed().fetch(server.url("/x"))
             assert page.text == expected
 
     run(go())
@@ -521,13 +564,13 @@ def test_total_timeout_and_http_errors(jail: Jail) -> None:
     async def go() -> None:
         async with LoopbackServer() as server:
             server.stall.add("/slow")
-            fetcher = SafeFetcher(timeout=0.5, _allow_loopback_for_tests=True)
+            fetcher = relayed(timeout=0.5)
             started = time.monotonic()
             with pytest.raises(FetchError, match="timed out"):
-                await fetcher.fetch(f"http://127.0.0.1:{server.port}/slow")
+                await fetcher.fetch(server.url("/slow"))
             assert time.monotonic() - started < 2
             with pytest.raises(FetchError, match="HTTP 404"):
-                await fetcher.fetch(f"http://127.0.0.1:{server.port}/missing")
+                await fetcher.fetch(server.url("/missing"))
 
     run(go())
 
@@ -550,8 +593,8 @@ def test_research_fetch_is_fenced_counted_and_recorded(jail: Jail) -> None:
         async with LoopbackServer() as server:
             server.routes["/p"] = (200, {"content-type": "text/plain"}, page_text.encode())
             cfg = ResearchConfig.from_tools([{"type": "openrouter:web_fetch", "parameters": {"max_uses": 2}}])
-            research = Research(cfg, fetcher=SafeFetcher(_allow_loopback_for_tests=True))
-            url = f"http://127.0.0.1:{server.port}/p"
+            research = Research(cfg, fetcher=relayed())
+            url = server.url("/p")
             message = await research.call("web_fetch", json.dumps({"url": url}))
             assert f'url="{url}"' in message
             marker = message.split(f"<<<BEGIN {PAGE_KIND} ", 1)[1].split(" ", 1)[0]
@@ -675,13 +718,6 @@ def test_public_addresses_are_allowed(address: str) -> None:
     assert address_problem(ipaddress.ip_address(address)) is None
 
 
-def test_loopback_opt_in_opens_loopback_only() -> None:
-    assert address_problem(ipaddress.ip_address("127.0.0.1"), allow_loopback=True) is None
-    assert address_problem(ipaddress.ip_address("::1"), allow_loopback=True) is None
-    for other in ("10.0.0.1", "169.254.169.254", "0.0.0.0", "fd00:ec2::254"):
-        assert address_problem(ipaddress.ip_address(other), allow_loopback=True) is not None
-
-
 @pytest.mark.parametrize(
     ("name", "refused"),
     [
@@ -702,14 +738,17 @@ def test_internal_names(name: str, refused: bool) -> None:
     assert (name_problem(name) is not None) is refused
 
 
-def test_loopback_opt_in_is_not_reachable_from_configuration() -> None:
-    """Only the private constructor argument opens loopback; config and environment cannot."""
+def test_no_switch_opens_loopback() -> None:
+    """No test-only flag in production: nothing in the fetcher, the address policy or the
+    configuration opens loopback (the tests reach their server through a transport)."""
     import inspect
 
-    params = inspect.signature(SafeFetcher).parameters
-    assert params["_allow_loopback_for_tests"].default is False
+    from fusion_tool.pipeline.research import fetch
+
+    assert not [p for p in inspect.signature(SafeFetcher).parameters if p.startswith("_") or "loopback" in p]
+    assert list(inspect.signature(address_problem).parameters) == ["ip"]
     assert "loopback" not in json.dumps(ResearchConfig.__dataclass_fields__, default=str).lower()
-    assert SafeFetcher()._loopback is False
+    assert "for_tests" not in inspect.getsource(fetch)
 
 
 @pytest.mark.skipif(
@@ -762,9 +801,7 @@ def test_https_pins_the_address_but_checks_the_certificate_against_the_name(jail
         port = server.sockets[0].getsockname()[1]
         try:
             for name, ok in (("pinned.test", True), ("other.test", False)):
-                fetcher = SafeFetcher(
-                    resolve=Resolver(), ssl_context=client_tls, _allow_loopback_for_tests={name}
-                )
+                fetcher = relayed(Resolver({name: [[PUBLIC]]}), transport=LoopbackRelay(verify=client_tls))
                 if ok:
                     assert (await fetcher.fetch(f"https://{name}:{port}/")).text == "hello"
                 else:

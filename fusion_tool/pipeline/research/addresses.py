@@ -190,20 +190,17 @@ def embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
     return None
 
 
-def address_problem(ip: IPAddress, *, allow_loopback: bool = False) -> str | None:
-    """Why ``ip`` must not be connected to, or None when it is global unicast.
-
-    ``allow_loopback`` is for the test suite's loopback server only (see ``SafeFetcher``).
-    """
+def address_problem(ip: IPAddress) -> str | None:
+    """Why ``ip`` must not be connected to, or None when it is global unicast."""
     if isinstance(ip, ipaddress.IPv6Address):
         if ip.scope_id:
             return "scoped IPv6 address"
         inner = embedded_ipv4(ip)
         if inner is not None:
-            problem = address_problem(inner, allow_loopback=allow_loopback)
+            problem = address_problem(inner)
             return f"{problem} (embedded in IPv6)" if problem else None
     if ip.is_loopback:
-        return None if allow_loopback else "loopback address"
+        return "loopback address"
     if ip in METADATA_ADDRESSES:
         return "cloud metadata address"
     if ip.is_unspecified:

@@ -11,9 +11,11 @@ One hop, in order (redirects repeat every step for the next hop, at most ``max_r
    TLS SNI/certificate check keep the name), so a second, rebinding answer is never asked for;
 6. stream the body up to ``max_bytes`` decoded bytes, under one total timeout.
 
-No proxy from the environment, no cookies, no credentials are ever sent. The test suite reaches
-its loopback server through ``_allow_loopback_for_tests``, a constructor argument no
-configuration file or environment variable can set.
+No proxy from the environment, no cookies, no credentials are ever sent; the client comes from
+:func:`fusion_tool.provider.http.fetch_client`. Every address that is not global unicast is
+refused, loopback included, with no switch to open it: the test suite reaches its loopback
+server by passing a ``transport`` (as ``httpx.MockTransport`` is passed), which receives each
+request only after every check above has passed, addressed to the checked IP.
 """
 
 from __future__ import annotations
@@ -24,10 +26,9 @@ import re
 import socket
 import ssl
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-import certifi
 import httpx
 
 from fusion_tool.core.errors import FetchError, FetchRefused, HostError
@@ -51,6 +52,7 @@ from fusion_tool.pipeline.research.domains import DomainRules
 from fusion_tool.pipeline.research.htmltext import html_to_text
 from fusion_tool.pipeline.research.page import Page, truncate
 from fusion_tool.pipeline.research.urls import default_port, parse_url
+from fusion_tool.provider.http import FETCH_CONNECT_TIMEOUT, FETCH_TIMEOUT, fetch_client, fetch_tls
 
 log = get_logger("fusion_tool.pipeline.research")
 
@@ -58,8 +60,6 @@ Resolver = Callable[[str, int], Awaitable[list[str]]]
 
 DEFAULT_MAX_BYTES = 2_000_000
 DEFAULT_MAX_CHARS = 32_000
-DEFAULT_TIMEOUT = 20.0
-DEFAULT_CONNECT_TIMEOUT = 5.0
 MAX_REDIRECTS = 5
 USER_AGENT = "Mozilla/5.0 (compatible; fusion-tool/0.1; research panel fetch)"
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
@@ -89,19 +89,26 @@ class _Body:
 
 
 class SafeFetcher:
-    """Fetches public http(s) pages as text; see the module docstring for the guarantees."""
+    """Fetches public http(s) pages as text; see the module docstring for the guarantees.
+
+    ``resolve`` answers a name with its addresses (default: the system resolver); every answer
+    is checked. ``transport`` carries each checked request instead of the network (an
+    ``httpx.AsyncBaseTransport``: the tests' seam, as ``httpx.MockTransport`` is); it sees the
+    request addressed to the checked IP, with the name in ``Host`` and in the ``sni_hostname``
+    extension. ``ssl_context`` defaults to the system's TLS settings with certifi's CAs.
+    """
 
     def __init__(
         self,
         *,
         max_bytes: int = DEFAULT_MAX_BYTES,
-        timeout: float = DEFAULT_TIMEOUT,
-        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+        timeout: float = FETCH_TIMEOUT,
+        connect_timeout: float = FETCH_CONNECT_TIMEOUT,
         max_redirects: int = MAX_REDIRECTS,
         resolve: Resolver | None = None,
         user_agent: str = USER_AGENT,
         ssl_context: ssl.SSLContext | None = None,
-        _allow_loopback_for_tests: bool | Iterable[str] = False,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.max_bytes = max_bytes
         self.timeout = timeout
@@ -109,14 +116,8 @@ class SafeFetcher:
         self.max_redirects = max_redirects
         self._resolve = resolve or system_resolve
         self._user_agent = user_agent
-        # True: loopback addresses for any host; a set of names: only for those names.
-        if isinstance(_allow_loopback_for_tests, bool):
-            self._loopback: bool | frozenset[str] = _allow_loopback_for_tests
-        elif isinstance(_allow_loopback_for_tests, str):
-            self._loopback = frozenset({_allow_loopback_for_tests.lower().rstrip(".")})
-        else:
-            self._loopback = frozenset(n.lower().rstrip(".") for n in _allow_loopback_for_tests)
-        self._ssl = ssl_context  # default: the system's TLS settings with certifi's CAs
+        self._ssl = ssl_context
+        self._transport = transport
 
     # -- the public call -------------------------------------------------------------------
 
@@ -161,11 +162,6 @@ class SafeFetcher:
 
     # -- policy ----------------------------------------------------------------------------
 
-    def _loopback_ok(self, name: str | None) -> bool:
-        if isinstance(self._loopback, bool):
-            return self._loopback
-        return name is not None and name in self._loopback
-
     async def _check(self, url: httpx.URL, rules: DomainRules) -> _Target:
         """The address to connect to for ``url``, after every check; resolves at most once."""
         if (why := rules.refusal(url)) is not None:
@@ -175,19 +171,16 @@ class SafeFetcher:
         except (HostError, UnicodeDecodeError) as exc:
             raise FetchRefused(str(exc) or "malformed host") from None
         if not isinstance(host, str):
-            if problem := address_problem(host, allow_loopback=self._loopback_ok(None)):
+            if problem := address_problem(host):
                 raise FetchRefused(problem)
             return _Target(url, host, None)
-        if (problem := name_problem(host)) and host not in self._loopback_names():
+        if problem := name_problem(host):
             raise FetchRefused(problem)
         ips = await self._lookup(host, default_port(url))
         for ip in ips:
-            if problem := address_problem(ip, allow_loopback=self._loopback_ok(host)):
+            if problem := address_problem(ip):
                 raise FetchRefused(f"host resolves to a blocked address ({problem})")
         return _Target(url, ips[0], host)
-
-    def _loopback_names(self) -> frozenset[str]:
-        return self._loopback if isinstance(self._loopback, frozenset) else frozenset()
 
     async def _lookup(self, name: str, port: int) -> list[IPAddress]:
         try:
@@ -201,19 +194,11 @@ class SafeFetcher:
 
     # -- one request -----------------------------------------------------------------------
 
-    def _ssl_context(self) -> ssl.SSLContext:
-        if self._ssl is None:
-            self._ssl = ssl.create_default_context(cafile=certifi.where())
-        return self._ssl
-
     def _client(self) -> httpx.AsyncClient:
-        timeout = httpx.Timeout(self.timeout, connect=self.connect_timeout)
-        return httpx.AsyncClient(
-            trust_env=False,
-            follow_redirects=False,
-            timeout=timeout,
-            verify=self._ssl_context(),
-            limits=httpx.Limits(max_connections=1, max_keepalive_connections=0),
+        if self._ssl is None and self._transport is None:
+            self._ssl = fetch_tls()
+        return fetch_client(
+            timeout=self.timeout, connect_timeout=self.connect_timeout, verify=self._ssl, transport=self._transport
         )
 
     def _request_parts(self, target: _Target) -> tuple[httpx.URL, dict[str, str], dict[str, str]]:
