@@ -27,7 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Generator, Mapping
 from pathlib import Path
 from typing import Any, Self
 
@@ -40,6 +40,7 @@ from fusion_tool.local.model import (
     resolve_model,
     server_installed,
 )
+from fusion_tool.provider.http import async_health_client, health_client
 
 LOOPBACK_HOST = "127.0.0.1"
 #: context window: a panel of three capped answers, the judge's prompt and the writer's
@@ -50,6 +51,8 @@ STOP_GRACE = 3.0  # seconds between SIGTERM and SIGKILL
 POLL = 0.05  # seconds between readiness probes
 PORT_ATTEMPTS = 3  # a free port can be taken between our look and the server's bind
 _LAUNCHER = Path(__file__).with_name("_launch.py")
+# what the one body of start/astart asks its driver for (see LocalServer._starting)
+_PROBE, _PAUSE, _READY = "probe", "pause", "ready"
 
 
 def default_threads() -> int:
@@ -185,67 +188,65 @@ class LocalServer:
     def _address_taken(self) -> bool:
         return "address already in use" in self.log_tail().lower()
 
-    def start(self) -> str:
-        """Start the server and wait until it answers; return its base URL."""
+    def _starting(self, clean_up: Callable[..., None]) -> Generator[str, bool | None, None]:
+        """The one body of :meth:`start` and :meth:`astart`, which differ only at the waits.
+
+        It yields ``_PROBE`` (the driver sends back whether ``/v1/models`` lists the alias),
+        ``_PAUSE`` (the driver sleeps ``POLL``) and, once the server answers, ``_READY``. On a
+        failure or an interruption (the driver closes it) ``clean_up`` stops the server.
+        """
         started = time.monotonic()
         for attempt in range(PORT_ATTEMPTS):
             self._spawn()
             try:
-                with httpx.Client(trust_env=False, timeout=2.0) as http:
-                    deadline = time.monotonic() + self.startup_timeout
-                    while True:
-                        self._check_alive()
-                        with contextlib.suppress(httpx.HTTPError, ValueError):
-                            if self._ready(http.get(f"{self.base_url}/models")):
-                                break
-                        if time.monotonic() > deadline:
-                            raise LocalServerError(
-                                f"the llama.cpp server did not answer within {self.startup_timeout:g} s\n"
-                                + self.log_tail())
-                        time.sleep(POLL)
+                deadline = time.monotonic() + self.startup_timeout
+                self._check_alive()
+                while not (yield _PROBE):
+                    if time.monotonic() > deadline:
+                        raise LocalServerError(
+                            f"the llama.cpp server did not answer within {self.startup_timeout:g} s\n"
+                            + self.log_tail())
+                    yield _PAUSE
+                    self._check_alive()
             except LocalServerError:
                 retry = attempt + 1 < PORT_ATTEMPTS and self._address_taken()
-                self.stop(keep_log=not retry)
+                clean_up(keep_log=not retry)
                 if retry:
                     continue
                 raise
-            except BaseException:  # Ctrl-C while waiting: leave nothing behind
-                self.stop()
+            except BaseException:  # Ctrl-C or cancelled while waiting: leave nothing behind
+                clean_up()
                 raise
             self.startup_seconds = time.monotonic() - started
-            return self.base_url
-        raise AssertionError("unreachable")
+            yield _READY
+            return
+
+    def _probe(self, http: httpx.Client) -> bool:
+        with contextlib.suppress(httpx.HTTPError, ValueError):
+            return self._ready(http.get(f"{self.base_url}/models"))
+        return False
+
+    async def _aprobe(self, http: httpx.AsyncClient) -> bool:
+        with contextlib.suppress(httpx.HTTPError, ValueError):
+            return self._ready(await http.get(f"{self.base_url}/models"))
+        return False
+
+    def start(self) -> str:
+        """Start the server and wait until it answers; return its base URL."""
+        with health_client() as http, contextlib.closing(self._starting(self.stop)) as steps:
+            step = next(steps)
+            while step != _READY:
+                step = steps.send(self._probe(http) if step == _PROBE else time.sleep(POLL))
+        return self.base_url
 
     async def astart(self) -> str:
         """:meth:`start` for an event loop: the waiting does not block it."""
-        started = time.monotonic()
-        for attempt in range(PORT_ATTEMPTS):
-            self._spawn()
-            try:
-                async with httpx.AsyncClient(trust_env=False, timeout=2.0) as http:
-                    deadline = time.monotonic() + self.startup_timeout
-                    while True:
-                        self._check_alive()
-                        with contextlib.suppress(httpx.HTTPError, ValueError):
-                            if self._ready(await http.get(f"{self.base_url}/models")):
-                                break
-                        if time.monotonic() > deadline:
-                            raise LocalServerError(
-                                f"the llama.cpp server did not answer within {self.startup_timeout:g} s\n"
-                                + self.log_tail())
-                        await asyncio.sleep(POLL)
-            except LocalServerError:
-                retry = attempt + 1 < PORT_ATTEMPTS and self._address_taken()
-                self._kill_now(keep_log=not retry)
-                if retry:
-                    continue
-                raise
-            except BaseException:  # cancelled or Ctrl-C while waiting
-                self._kill_now()
-                raise
-            self.startup_seconds = time.monotonic() - started
-            return self.base_url
-        raise AssertionError("unreachable")
+        async with async_health_client() as http:
+            with contextlib.closing(self._starting(self._kill_now)) as steps:
+                step = next(steps)
+                while step != _READY:
+                    step = steps.send(await self._aprobe(http) if step == _PROBE else await asyncio.sleep(POLL))
+        return self.base_url
 
     # -- stopping ----------------------------------------------------------------------------
 
@@ -264,24 +265,36 @@ class LocalServer:
         if self.log_path is not None and not (keep_log or self.keep_log):
             self.log_path.unlink(missing_ok=True)
 
-    def stop(self, *, keep_log: bool = False) -> None:
-        """Stop the server's process group (SIGTERM, then SIGKILL after a grace). Idempotent."""
-        proc = self._proc
-        if proc is None:
-            return
+    def _stopping(self, proc: subprocess.Popen[bytes], keep_log: bool) -> Generator[float, None, None]:
+        """The one body of :meth:`stop` and :meth:`astop`: SIGTERM, then it yields the seconds of
+        grace left while the server runs (the driver waits them out); SIGKILL after the grace,
+        or at once when the wait is interrupted (the driver closes it)."""
         try:
             if proc.poll() is None:
                 self._signal(signal.SIGTERM)
-                try:
-                    proc.wait(STOP_GRACE)
-                except subprocess.TimeoutExpired:
-                    self._signal(signal.SIGKILL)
-                    proc.wait()
-        except BaseException:  # a second Ctrl-C while waiting: no grace then
-            self._signal(signal.SIGKILL)
-            raise
+                deadline = time.monotonic() + STOP_GRACE
+                while proc.poll() is None and (left := deadline - time.monotonic()) > 0:
+                    yield left
         finally:
+            if proc.poll() is None:
+                self._signal(signal.SIGKILL)
+                proc.wait()
             self._forget(keep_log)
+
+    def stop(self, *, keep_log: bool = False) -> None:
+        """Stop the server's process group (SIGTERM, then SIGKILL after a grace). Idempotent."""
+        if (proc := self._proc) is not None:
+            with contextlib.closing(self._stopping(proc, keep_log)) as grace:
+                for left in grace:
+                    with contextlib.suppress(subprocess.TimeoutExpired):
+                        proc.wait(left)
+
+    async def astop(self) -> None:
+        """:meth:`stop` for an event loop."""
+        if (proc := self._proc) is not None:
+            with contextlib.closing(self._stopping(proc, False)) as grace:
+                for left in grace:
+                    await asyncio.sleep(min(POLL, left))
 
     def _kill_now(self, keep_log: bool = False) -> None:
         proc = self._proc
@@ -290,26 +303,6 @@ class LocalServer:
             with contextlib.suppress(Exception):
                 proc.wait(STOP_GRACE)
             self._forget(keep_log)
-
-    async def astop(self) -> None:
-        """:meth:`stop` for an event loop."""
-        proc = self._proc
-        if proc is None:
-            return
-        try:
-            if proc.poll() is None:
-                self._signal(signal.SIGTERM)
-                deadline = time.monotonic() + STOP_GRACE
-                while proc.poll() is None and time.monotonic() < deadline:
-                    await asyncio.sleep(POLL)
-        except BaseException:
-            self._signal(signal.SIGKILL)
-            raise
-        finally:
-            if proc.poll() is None:
-                self._signal(signal.SIGKILL)
-                proc.wait()
-            self._forget(False)
 
     # -- logs and context managers -----------------------------------------------------------
 

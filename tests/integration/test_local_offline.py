@@ -89,7 +89,11 @@ async def test_async_start_is_stopped_when_cancelled(tmp_path, model_file):
     server.log_path.unlink()
 
 
-def test_stop_ends_the_whole_process_group(tmp_path, model_file, monkeypatch):
+@pytest.mark.parametrize("way", ["with", "async with"])
+def test_stop_ends_the_whole_process_group(way, tmp_path, model_file, monkeypatch):
+    """start/stop and astart/astop share one body: both wait out the grace, then SIGKILL."""
+    import asyncio
+
     monkeypatch.setattr(local_server, "STOP_GRACE", 0.5)
     # a stand-in that answers /v1/models and has a child of its own
     body = '''
@@ -108,11 +112,24 @@ signal = __import__("signal"); signal.signal(signal.SIGTERM, signal.SIG_IGN)  # 
 http.server.HTTPServer(("127.0.0.1", port), H).serve_forever()
 '''
     server = LocalServer(model_file, python=fake_python(tmp_path, body), keep_log=True)
-    with server:
+
+    def inside() -> list[int]:
         assert server.running and server.base_url.startswith("http://127.0.0.1:")
         time.sleep(0.2)
         pids = [int(p) for p in server.log_path.read_text().split()[:2]]
         assert all(alive(p) for p in pids)
+        return pids
+
+    async def inside_async() -> list[int]:
+        async with server:
+            return inside()
+
+    if way == "with":
+        with server:
+            pids = inside()
+    else:
+        pids = asyncio.run(inside_async())
+    assert not server.running
     deadline = time.monotonic() + 2
     while any(alive(p) for p in pids) and time.monotonic() < deadline:
         time.sleep(0.05)
