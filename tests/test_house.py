@@ -1,7 +1,8 @@
-"""The house rules that hold across the package: one exception tree, one reader of the environment."""
+"""House rules that hold across the package: one exception tree, one reader of the environment."""
 
 from __future__ import annotations
 
+import ast
 import importlib
 import inspect
 import pkgutil
@@ -12,7 +13,17 @@ import pytest
 
 import fusion_tool
 from fusion_tool.core import errors
-from fusion_tool.core.errors import FusionError
+from fusion_tool.core.config import (
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_PROXY_KEEPALIVE_SECONDS,
+    DEFAULT_PROXY_MAX_INFLIGHT,
+    FusionConfig,
+    LogSettings,
+    ProxySettings,
+    SearchSettings,
+    proxy_token,
+)
+from fusion_tool.core.errors import ConfigError, FusionError
 
 PACKAGE = Path(fusion_tool.__file__).parent
 
@@ -74,3 +85,74 @@ def test_the_public_homes_of_the_errors_still_export_them():
     assert (research.FetchError, research.FetchRefused, research.SearchError) == (
         errors.FetchError, errors.FetchRefused, errors.SearchError)
     assert DracoError is errors.DracoError
+
+
+# -- one place reads the environment ----------------------------------------------------------
+
+#: the one module that reads configuration from the environment
+ENV_READER = "core/config.py"
+_ENV_NAMES = {"environ", "environb", "getenv", "getenvb", "putenv", "unsetenv"}
+
+
+def _environment_uses(path: Path) -> list[str]:
+    """Where ``path`` touches ``os.environ`` / ``os.getenv`` (under any alias of ``os``)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    os_names = {alias.asname or "os" for node in ast.walk(tree) if isinstance(node, ast.Import)
+                for alias in node.names if alias.name == "os"}
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module == "os":
+            found += [f"line {node.lineno}: from os import {a.name}" for a in node.names if a.name in _ENV_NAMES]
+        elif (isinstance(node, ast.Attribute) and node.attr in _ENV_NAMES
+              and isinstance(node.value, ast.Name) and node.value.id in os_names):
+            found.append(f"line {node.lineno}: {node.value.id}.{node.attr}")
+    return found
+
+
+def test_only_core_config_reads_the_environment():
+    readers = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        relative = path.relative_to(PACKAGE).as_posix()
+        if relative != ENV_READER and (uses := _environment_uses(path)):
+            readers[relative] = uses
+    assert readers == {}, "read the environment through fusion_tool.core.config instead"
+
+
+def test_the_check_sees_every_spelling(tmp_path):
+    source = tmp_path / "m.py"
+    source.write_text("import os\nimport os as o\nfrom os import getenv\nos.environ.get('A')\no.getenv('B')\n")
+    assert len(_environment_uses(source)) == 3
+
+
+@pytest.mark.parametrize(("env", "variable"), [
+    ({"FUSION_PROXY_MAX_INFLIGHT": "many"}, "FUSION_PROXY_MAX_INFLIGHT"),
+    ({"FUSION_PROXY_MAX_INFLIGHT": "0"}, "FUSION_PROXY_MAX_INFLIGHT"),
+    ({"FUSION_PROXY_KEEPALIVE": "-1"}, "FUSION_PROXY_KEEPALIVE"),
+])
+def test_bad_proxy_settings_name_the_variable(env, variable):
+    with pytest.raises(ConfigError) as info:
+        ProxySettings.from_env(env)
+    assert info.value.field == variable
+
+
+def test_the_readers_and_their_defaults():
+    assert ProxySettings.from_env({}) == ProxySettings(None, DEFAULT_PROXY_MAX_INFLIGHT, DEFAULT_PROXY_KEEPALIVE_SECONDS)
+    proxy = ProxySettings.from_env({"FUSION_PROXY_TOKEN": "t-secret", "FUSION_PROXY_MAX_INFLIGHT": "3",
+                                    "FUSION_PROXY_KEEPALIVE": "2.5"})
+    assert (proxy.token, proxy.max_inflight, proxy.keepalive_seconds) == ("t-secret", 3, 2.5)
+    assert "t-secret" not in repr(proxy) and proxy_token({"FUSION_PROXY_TOKEN": ""}) is None
+    assert LogSettings.from_env({}) == LogSettings(None, False)
+    assert LogSettings.from_env({"FUSION_LOG_LEVEL": "DEBUG", "FUSION_LOG": "json"}) == LogSettings("debug", True)
+    with pytest.raises(ConfigError) as info:
+        LogSettings.from_env({"FUSION_LOG_LEVEL": "loud"})
+    assert info.value.field == "FUSION_LOG_LEVEL"
+    search = SearchSettings.from_env({"FUSION_SEARCH": " brave ", "BRAVE_API_KEY": "b-secret", "TAVILY_API_KEY": ""})
+    assert (search.provider, dict(search.keys)) == ("brave", {"BRAVE_API_KEY": "b-secret"})
+    assert "b-secret" not in repr(search)
+    assert FusionConfig.from_env({}).max_retries == DEFAULT_MAX_RETRIES
+
+
+def test_a_provider_is_named_by_a_key_or_a_base_url_of_its_own():
+    assert not FusionConfig.from_env({}).names_a_provider
+    assert FusionConfig.from_env({"FUSION_API_KEY": "k"}).names_a_provider
+    assert FusionConfig.from_env({"FUSION_BASE_URL": "http://127.0.0.1:11434/v1"}).names_a_provider

@@ -12,12 +12,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
-from fusion_tool.core.config import FusionConfig
+from fusion_tool.core.config import FusionConfig, LogSettings
 from fusion_tool.core.errors import ConfigError, DracoError
 from fusion_tool.eval import configs as configurations
 from fusion_tool.eval.draco import DEFAULT_EXCLUDED_DOMAINS, Task, load
@@ -137,10 +136,10 @@ def run(args: argparse.Namespace) -> int:
     except (ConfigError, DracoError, OSError) as exc:
         print(f"fusion-tool eval: {exc}", file=sys.stderr)
         return 2
-    if not base.api_key and not os.environ.get("FUSION_BASE_URL"):
+    if not base.names_a_provider:
         print(NO_PROVIDER, file=sys.stderr)
         return 2
-    if not os.environ.get("FUSION_LOG_LEVEL"):  # failures go to the progress bar and the report
+    if not LogSettings.from_env().level:  # failures go to the progress bar and the report
         logging.getLogger("fusion_tool").setLevel(logging.ERROR)
     try:
         outcomes = asyncio.run(_evaluate(tasks, configs, base, settings, args))

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 from typing import Any
 
-from fusion_tool.core.config import FusionConfig
+from fusion_tool.core.config import FusionConfig, LogSettings
 from fusion_tool.core.errors import ConfigError
 
 NO_PROVIDER = (
@@ -92,14 +91,14 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from fusion_tool.core.log import configure
 
-    # the live progress already shows each panelist's failure; FUSION_LOG_LEVEL shows more
-    configure(level=None if os.environ.get("FUSION_LOG_LEVEL") else "error")
     try:
+        # the live progress already shows each panelist's failure; FUSION_LOG_LEVEL shows more
+        configure(level=LogSettings.from_env().level or "error")
         if args.command in ("ask", "serve") and (args.local or args.local_model):
             return _local(args)
         if args.command == "ask":
             config = _config(args)
-            if not config.api_key and not os.environ.get("FUSION_BASE_URL"):
+            if not config.names_a_provider:
                 print(NO_PROVIDER, file=sys.stderr)
                 return 2
             from fusion_tool.cli.ask import ask

@@ -4,13 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from fusion_tool.proxy.server import (
-    DEFAULT_GRACEFUL_SECONDS,
-    DEFAULT_HOST,
-    DEFAULT_PORT,
-    LOG_LEVELS,
-    serve,
-)
+from fusion_tool.core.config import LOG_LEVELS
+from fusion_tool.proxy.server import DEFAULT_GRACEFUL_SECONDS, DEFAULT_HOST, DEFAULT_PORT, serve
 
 
 def _positive_int(text: str) -> int:

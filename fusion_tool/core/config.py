@@ -3,6 +3,22 @@
 Precedence, lowest first: the preset, the environment (``FUSION_*``), then what a request
 names (``plugins`` / tool ``parameters``). Each environment variable ``FUSION_X`` has the
 field ``x`` on :class:`FusionConfig`.
+
+This is the one module that reads the environment, through small named readers, each with its
+defaults as the named constants below; a bad value raises :class:`ConfigError` naming the
+variable:
+
+* :meth:`FusionConfig.from_env`: ``FUSION_BASE_URL``, ``FUSION_API_KEY`` (else
+  ``OPENROUTER_API_KEY``), ``FUSION_PANEL``, ``FUSION_JUDGE``, ``FUSION_SEARCH``,
+  ``FUSION_PANEL_TIMEOUT``, ``FUSION_STRAGGLER_GRACE``
+* :meth:`SearchSettings.from_env`: ``FUSION_SEARCH`` and the search providers' keys,
+  ``BRAVE_API_KEY``, ``TAVILY_API_KEY``
+* :meth:`LogSettings.from_env`: ``FUSION_LOG_LEVEL``, ``FUSION_LOG``
+* :meth:`ProxySettings.from_env`: ``FUSION_PROXY_TOKEN`` (alone: :func:`proxy_token`),
+  ``FUSION_PROXY_MAX_INFLIGHT``, ``FUSION_PROXY_KEEPALIVE``
+
+Handing the environment on is not reading it: :func:`child_environment` (a subprocess's
+environment) and :func:`export_to_workers` (settings for the proxy's worker processes).
 """
 
 from __future__ import annotations
@@ -17,12 +33,33 @@ from fusion_tool.core.errors import ConfigError
 
 DEFAULT_BASE_URL = "https://openrouter.ai/api/v1"
 DEFAULT_MAX_TOOL_CALLS = 4
+#: seconds one panelist may take
 DEFAULT_PANEL_TIMEOUT = 300.0
+#: seconds the whole fused call may take
 DEFAULT_DEADLINE = 900.0
+#: retries per inner call (for 408/409/429/5xx and connection errors), after the first attempt
+DEFAULT_MAX_RETRIES = 2
+#: the log level the CLI and the proxy show when ``FUSION_LOG_LEVEL`` is unset
+DEFAULT_LOG_LEVEL = "warning"
+#: the levels ``FUSION_LOG_LEVEL`` and ``--log-level`` accept (never uvicorn's "trace")
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
+#: fused requests one proxy worker runs at once before it answers 429
+DEFAULT_PROXY_MAX_INFLIGHT = 64
+#: seconds between SSE keep-alive comments while a fused stream has nothing to send
+DEFAULT_PROXY_KEEPALIVE_SECONDS = 10.0
+#: the search providers' API key variables, by provider
+SEARCH_KEY_VARIABLES = {"brave": "BRAVE_API_KEY", "tavily": "TAVILY_API_KEY"}
 
 
 @dataclass(frozen=True)
 class Preset:
+    """A named panel and judge (``quality``, ``budget``, ``fast``).
+
+    Attributes:
+        panel: The models that answer in parallel (the ``analysis_models``).
+        judge: The model that analyses the panel's answers and writes the fused one.
+    """
+
     panel: tuple[str, ...]
     judge: str
 
@@ -48,25 +85,48 @@ ALIASES: dict[str, str] = {"openrouter/fusion": "quality", "openrouter/fusion-fl
 
 @dataclass(frozen=True)
 class FusionConfig:
-    """Everything one fused call needs to know. Immutable; derive with :meth:`replace`."""
+    """Everything one fused call needs to know. Immutable; derive with :meth:`replace`.
 
-    panel: tuple[str, ...] = ()  # analysis_models; empty: the preset's
-    judge: str | None = None  # None: the calling model (tool mode) or the preset's judge
+    Attributes:
+        panel: The panel's models (``analysis_models``, ``FUSION_PANEL``); empty: the preset's.
+        judge: The judge, who also writes the answer (``model``, ``FUSION_JUDGE``); None: the
+            calling model in tool mode, else the preset's judge.
+        preset: The preset that fills in an unset panel or judge: ``quality``, ``budget`` or ``fast``.
+        max_tool_calls: Research tool calls (``web_search``, ``web_fetch``) each panelist may make.
+        max_completion_tokens: The cap on each inner call's completion; None: the provider's.
+        temperature: The panel's sampling temperature (the judge runs at 0); None: the provider's.
+        tools: The panelists' tools; None: the web tools on; ``()``: no tools.
+        excluded_domains: Domains kept out of search results and fetches.
+        base_url: The provider's OpenAI-compatible URL (``FUSION_BASE_URL``).
+        api_key: The provider's key (``FUSION_API_KEY``, else ``OPENROUTER_API_KEY``); never in a repr.
+        search: The search provider (``FUSION_SEARCH``, see :mod:`fusion_tool.pipeline.research.search`);
+            None: the keyless default.
+        panel_timeout: Seconds one panelist may take (``FUSION_PANEL_TIMEOUT``).
+        straggler_grace: Once more than half of the panel has answered, the seconds to wait for
+            the rest (``FUSION_STRAGGLER_GRACE``); None: wait for all.
+        deadline: Seconds the whole fused call may take; what answered by then goes on to the judge.
+        max_retries: Retries per inner call for 408/409/429/5xx and connection errors.
+        min_words: The gate's floor on the user's own words; None: the gate's default.
+        force: Tool mode offers fusion whatever the gate says.
+    """
+
+    panel: tuple[str, ...] = ()
+    judge: str | None = None
     preset: str = "quality"
     max_tool_calls: int = DEFAULT_MAX_TOOL_CALLS
     max_completion_tokens: int | None = None
-    temperature: float | None = None  # panel only; the judge runs at 0
-    tools: tuple[dict[str, Any], ...] | None = None  # panelists' tools; None: web tools on; (): off
+    temperature: float | None = None
+    tools: tuple[dict[str, Any], ...] | None = None
     excluded_domains: tuple[str, ...] = ()
     base_url: str = DEFAULT_BASE_URL
     api_key: str | None = field(default=None, repr=False)
-    search: str | None = None  # search provider, see fusion_tool.pipeline.research
-    panel_timeout: float = DEFAULT_PANEL_TIMEOUT  # seconds one panelist may take
-    straggler_grace: float | None = None  # seconds to wait for the rest once > half answered
-    deadline: float = DEFAULT_DEADLINE  # seconds for the whole fused call
-    max_retries: int = 2  # per inner call, for 408/409/429/5xx and connection errors
-    min_words: int | None = None  # the gate's floor on the user's own words; None: its default
-    force: bool = False  # tool mode: offer fusion whatever the gate says
+    search: str | None = None
+    panel_timeout: float = DEFAULT_PANEL_TIMEOUT
+    straggler_grace: float | None = None
+    deadline: float = DEFAULT_DEADLINE
+    max_retries: int = DEFAULT_MAX_RETRIES
+    min_words: int | None = None
+    force: bool = False
 
     def __post_init__(self) -> None:
         if self.preset not in PRESETS:
@@ -88,6 +148,12 @@ class FusionConfig:
     def judge_model(self, calling_model: str | None = None) -> str:
         return self.judge or calling_model or PRESETS[self.preset].judge
 
+    @property
+    def names_a_provider(self) -> bool:
+        """Whether a provider is configured: a key, or a base URL other than OpenRouter's (a
+        local server may need no key)."""
+        return bool(self.api_key) or self.base_url != DEFAULT_BASE_URL
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> FusionConfig:
         """Read ``FUSION_*`` (and ``OPENROUTER_API_KEY``) from the environment."""
@@ -101,8 +167,8 @@ class FusionConfig:
             values["panel"] = _model_list(v, "FUSION_PANEL")
         if v := env.get("FUSION_JUDGE"):
             values["judge"] = v.strip()
-        if v := env.get("FUSION_SEARCH"):
-            values["search"] = v.strip()
+        if v := SearchSettings.from_env(env).provider:
+            values["search"] = v
         if v := env.get("FUSION_PANEL_TIMEOUT"):
             values["panel_timeout"] = _seconds(v, "FUSION_PANEL_TIMEOUT")
         if v := env.get("FUSION_STRAGGLER_GRACE"):
@@ -151,3 +217,105 @@ def _seconds(value: str, name: str, *, allow_zero: bool = False) -> float:
     if seconds < 0 or (seconds == 0 and not allow_zero):
         raise ConfigError(name, f"must be a positive number of seconds, got {value!r}")
     return seconds
+
+
+def _environment(environ: Mapping[str, str] | None) -> Mapping[str, str]:
+    return os.environ if environ is None else environ
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    """Which search provider the panelists' ``web_search`` uses, and the keys it may need.
+
+    Attributes:
+        provider: The ``FUSION_SEARCH`` value (``ddgs``, ``searxng:URL``, ``brave``, ``tavily``,
+            ``local:/path``); None: unset, the keyless default.
+        keys: The search providers' API keys that are set, by variable name (``BRAVE_API_KEY``,
+            ``TAVILY_API_KEY``); never in a repr.
+    """
+
+    provider: str | None = None
+    keys: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> SearchSettings:
+        env = _environment(environ)
+        keys = {name: env[name] for name in SEARCH_KEY_VARIABLES.values() if env.get(name)}
+        return cls((env.get("FUSION_SEARCH") or "").strip() or None, keys)
+
+
+@dataclass(frozen=True)
+class LogSettings:
+    """What the CLI and the proxy show of fusion-tool's log events (see :func:`fusion_tool.core.log.configure`).
+
+    Attributes:
+        level: ``FUSION_LOG_LEVEL``, lower case, one of :data:`LOG_LEVELS`; None: unset (the
+            caller's default applies, :data:`DEFAULT_LOG_LEVEL` unless it says otherwise).
+        json: ``FUSION_LOG=json``: one JSON object a line instead of ``key=value`` pairs.
+    """
+
+    level: str | None = None
+    json: bool = False
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> LogSettings:
+        env = _environment(environ)
+        level = (env.get("FUSION_LOG_LEVEL") or "").strip().lower() or None
+        if level is not None and level not in LOG_LEVELS:
+            raise ConfigError("FUSION_LOG_LEVEL", f"unknown level {level!r}; one of {', '.join(LOG_LEVELS)}")
+        return cls(level, (env.get("FUSION_LOG") or "").strip().lower() == "json")
+
+
+def proxy_token(environ: Mapping[str, str] | None = None) -> str | None:
+    """``FUSION_PROXY_TOKEN``: the bearer token a server beyond loopback requires; None: unset."""
+    return _environment(environ).get("FUSION_PROXY_TOKEN") or None
+
+
+@dataclass(frozen=True)
+class ProxySettings:
+    """The proxy's own settings, beside the :class:`FusionConfig` every front shares.
+
+    Attributes:
+        token: ``FUSION_PROXY_TOKEN``: every request needs ``Authorization: Bearer <token>``;
+            None: loopback clients only. Never in a repr.
+        max_inflight: ``FUSION_PROXY_MAX_INFLIGHT``: fused requests one worker runs at once
+            before it answers 429.
+        keepalive_seconds: ``FUSION_PROXY_KEEPALIVE``: seconds between SSE keep-alive comments.
+    """
+
+    token: str | None = field(default=None, repr=False)
+    max_inflight: int = DEFAULT_PROXY_MAX_INFLIGHT
+    keepalive_seconds: float = DEFAULT_PROXY_KEEPALIVE_SECONDS
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> ProxySettings:
+        env = _environment(environ)
+        return cls(
+            token=proxy_token(env),
+            max_inflight=_positive(env, "FUSION_PROXY_MAX_INFLIGHT", DEFAULT_PROXY_MAX_INFLIGHT, int),
+            keepalive_seconds=_positive(env, "FUSION_PROXY_KEEPALIVE", DEFAULT_PROXY_KEEPALIVE_SECONDS, float),
+        )
+
+
+def child_environment(**extra: str) -> dict[str, str]:
+    """This process's environment with ``extra`` on top, for a subprocess (handed on, not read)."""
+    return {**os.environ, **extra}
+
+
+def export_to_workers(settings: Mapping[str, object | None]) -> None:
+    """Put ``settings`` (the set ones, as strings) into the environment that worker processes
+    inherit, where their own readers find them."""
+    os.environ.update({name: str(value) for name, value in settings.items() if value is not None})
+
+
+def _positive(env: Mapping[str, str], name: str, default: Any, kind: type) -> Any:
+    value = env.get(name)
+    if not value:
+        return default
+    try:
+        number = kind(value)
+    except ValueError:
+        raise ConfigError(name, f"not a number: {value!r}") from None
+    if number <= 0:
+        raise ConfigError(name, f"must be positive, got {value!r}")
+    return number

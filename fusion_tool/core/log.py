@@ -3,20 +3,22 @@
 A library should be quiet until asked: events go to the ``fusion_tool`` loggers, so an
 application's own logging setup decides what is shown (nothing below WARNING by default).
 :func:`configure` is what the CLI and the proxy call: a stderr handler, JSON when asked
-(``FUSION_LOG=json``), level from ``FUSION_LOG_LEVEL`` (default ``warning``).
+(``FUSION_LOG=json``), level from ``FUSION_LOG_LEVEL`` (default ``warning``), both read by
+:class:`~fusion_tool.core.config.LogSettings`.
 Keys and Authorization headers never reach a log line, whatever the configuration.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import re
 import sys
 from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
+
+from fusion_tool.core.config import DEFAULT_LOG_LEVEL, LogSettings
 
 _SECRET_KEYS = re.compile(r"(?:^|[_-])(api[_-]?key|authorization|token|secret|password)$", re.IGNORECASE)
 _SECRET_VALUES = re.compile(r"(Bearer\s+)\S+|\b(?:sk|pk|rk)-[A-Za-z0-9_\-]{8,}", re.IGNORECASE)
@@ -57,9 +59,11 @@ def get_logger(name: str = "fusion_tool") -> Any:
 
 
 def configure(level: str | None = None, json: bool | None = None, stream: Any = None) -> None:
-    """Show fusion-tool's events on stderr (the CLI's and the proxy's setting)."""
-    _state["json"] = json if json is not None else os.environ.get("FUSION_LOG", "").lower() == "json"
-    name = (level or os.environ.get("FUSION_LOG_LEVEL") or "warning").upper()
+    """Show fusion-tool's events on stderr (the CLI's and the proxy's setting); ``level`` and
+    ``json`` default to the environment's :class:`LogSettings`."""
+    settings = LogSettings.from_env()
+    _state["json"] = json if json is not None else settings.json
+    name = (level or settings.level or DEFAULT_LOG_LEVEL).upper()
     logger = logging.getLogger("fusion_tool")
     logger.setLevel(getattr(logging, name, logging.WARNING))
     for handler in list(logger.handlers):

@@ -33,6 +33,7 @@ from typing import Any, Self
 
 import httpx
 
+from fusion_tool.core.config import child_environment
 from fusion_tool.core.errors import LocalServerError, LocalUnavailable
 from fusion_tool.local.model import (
     INSTALL_HINT,
@@ -165,7 +166,7 @@ class LocalServer:
         command = self.command(port)  # raises LocalUnavailable for a missing model file
         fd, name = tempfile.mkstemp(prefix="fusion-llama-", suffix=".log")
         self.port, self.log_path = port, Path(name)
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        env = child_environment(PYTHONUNBUFFERED="1")
         with os.fdopen(fd, "wb") as log:
             self._proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                           env=env, start_new_session=True, close_fds=True)

@@ -16,7 +16,7 @@ from typing import Any
 import openai
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
-from fusion_tool.core.config import FusionConfig
+from fusion_tool.core.config import DEFAULT_MAX_RETRIES, FusionConfig
 from fusion_tool.core.errors import UpstreamError
 from fusion_tool.core.log import get_logger
 from fusion_tool.core.usage import Call
@@ -57,7 +57,7 @@ class Upstream:
         self,
         client: openai.AsyncOpenAI | openai.OpenAI,
         *,
-        max_retries: int = 2,
+        max_retries: int = DEFAULT_MAX_RETRIES,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.is_async = isinstance(client, openai.AsyncOpenAI)

@@ -9,7 +9,6 @@ mode's ``Memory`` is a per-process cache, so the app scales out over workers and
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -22,8 +21,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from fusion_tool.core.config import ALIASES, FusionConfig
-from fusion_tool.core.errors import ClientGone, ConfigError, FusionError, ProxyError
+from fusion_tool.core.config import ALIASES, DEFAULT_PROXY_KEEPALIVE_SECONDS, FusionConfig, ProxySettings
+from fusion_tool.core.errors import ClientGone, FusionError, ProxyError
 from fusion_tool.core.log import get_logger
 from fusion_tool.modes.memory import Memory
 from fusion_tool.modes.plan import plan
@@ -34,12 +33,12 @@ from fusion_tool.proxy import fused, validate
 from fusion_tool.proxy.accesslog import CLIENT_CLOSED_REQUEST, AccessLog
 from fusion_tool.proxy.auth import TokenAuth
 from fusion_tool.proxy.errors import as_proxy_error, error_response
-from fusion_tool.proxy.limits import DEFAULT_MAX_INFLIGHT, Inflight
+from fusion_tool.proxy.limits import Inflight
 from fusion_tool.proxy.passthrough import Relay, RelayResponse
 
 log = get_logger("fusion_tool.proxy")
 
-DEFAULT_KEEPALIVE_SECONDS = 10.0
+DEFAULT_KEEPALIVE_SECONDS = DEFAULT_PROXY_KEEPALIVE_SECONDS
 MODELS_TIMEOUT = 5.0  # seconds to wait for the provider's own model list
 TRUST_ENV = True  # as the SDK does: HTTPS_PROXY / NO_PROXY / SSL_CERT_FILE apply upstream
 
@@ -125,19 +124,6 @@ async def _internal(request: Request, exc: Exception) -> Response:
     return error_response(exc)  # a bare 500 envelope; the traceback goes to the server's log only
 
 
-def _env_number(name: str, default: float, kind: type = float) -> Any:
-    value = os.environ.get(name)
-    if not value:
-        return default
-    try:
-        number = kind(value)
-    except ValueError:
-        raise ConfigError(name, f"not a number: {value!r}") from None
-    if number <= 0:
-        raise ConfigError(name, f"must be positive, got {value!r}")
-    return number
-
-
 def create_app(
     config: FusionConfig | None = None,
     *,
@@ -156,9 +142,10 @@ def create_app(
     ``FUSION_PROXY_TOKEN`` (when set, every request needs ``Authorization: Bearer <token>``).
     """
     config = config or FusionConfig.from_env()
-    limit = max_inflight or _env_number("FUSION_PROXY_MAX_INFLIGHT", DEFAULT_MAX_INFLIGHT, int)
-    keepalive = keepalive_seconds or _env_number("FUSION_PROXY_KEEPALIVE", DEFAULT_KEEPALIVE_SECONDS)
-    token = token or os.environ.get("FUSION_PROXY_TOKEN") or None
+    settings = ProxySettings.from_env()
+    limit = max_inflight or settings.max_inflight
+    keepalive = keepalive_seconds or settings.keepalive_seconds
+    token = token or settings.token
     inflight = Inflight(limit)
 
     @contextlib.asynccontextmanager

@@ -11,7 +11,6 @@ from collections.abc import Callable
 
 from fusion_tool.core.errors import ProxyError
 
-DEFAULT_MAX_INFLIGHT = 64
 RETRY_AFTER_SECONDS = 5
 
 

@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import sys
 from collections.abc import Iterator
 from typing import Any
@@ -13,7 +12,7 @@ from typing import Any
 import uvicorn
 from uvicorn.supervisors import Multiprocess
 
-from fusion_tool.core.config import FusionConfig
+from fusion_tool.core.config import DEFAULT_LOG_LEVEL, FusionConfig, LogSettings, export_to_workers, proxy_token
 from fusion_tool.core.errors import ConfigError
 from fusion_tool.core.log import configure
 from fusion_tool.core.serving import bind_tcp, serve_in_thread
@@ -24,7 +23,6 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 #: seconds requests in flight get to finish on shutdown (SIGTERM / Ctrl-C) before they are cancelled
 DEFAULT_GRACEFUL_SECONDS = 120
-LOG_LEVELS = ("critical", "error", "warning", "info", "debug")  # never uvicorn's "trace"
 
 
 def check_bind(host: str, token: str | None) -> None:
@@ -57,13 +55,13 @@ def serve(
     ``graceful_seconds`` to finish). Raises :class:`ConfigError` for a host beyond loopback
     without ``FUSION_PROXY_TOKEN``, a port it cannot listen on, and a ``config`` with several
     workers (each worker reads ``FUSION_*`` from the environment)."""
-    token = token or os.environ.get("FUSION_PROXY_TOKEN") or None
+    token = token or proxy_token()
     check_bind(host, token)
     if workers < 1:
         raise ConfigError("workers", "at least 1")
     if workers > 1 and config is not None:
         raise ConfigError("workers", "a config object serves one worker; several read FUSION_* from the environment")
-    level = (log_level or os.environ.get("FUSION_LOG_LEVEL") or "warning").lower()
+    level = (log_level or LogSettings.from_env().level or DEFAULT_LOG_LEVEL).lower()
     configure(level)
     options: dict[str, Any] = dict(log_level=level, access_log=False, lifespan="on",
                                    timeout_graceful_shutdown=graceful_seconds)
@@ -73,7 +71,7 @@ def serve(
         FusionConfig.from_env()  # fail here, once, rather than in every worker
         settings = {"FUSION_LOG_LEVEL": level, "FUSION_PROXY_TOKEN": token,
                     "FUSION_PROXY_MAX_INFLIGHT": max_inflight, "FUSION_PROXY_KEEPALIVE": keepalive_seconds}
-        os.environ.update({k: str(v) for k, v in settings.items() if v is not None})
+        export_to_workers(settings)
         app, options = "fusion_tool.proxy.server:worker_app", {**options, "factory": True, "workers": workers}
     try:
         sock = bind_tcp(host, port)

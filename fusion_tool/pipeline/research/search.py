@@ -17,13 +17,13 @@ API keys live only in request headers: never in a URL, a log event or a ``repr``
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from fusion_tool.core.config import SearchSettings
 from fusion_tool.core.errors import ConfigError, SearchError
 from fusion_tool.pipeline.research.results import SearchProvider, SearchResult, make_result
 from fusion_tool.provider.http import SEARCH_TIMEOUT, search_client
@@ -174,8 +174,9 @@ def _key(env: Mapping[str, str], name: str, provider: str) -> str:
 
 
 def search_provider_from_env(value: str | None, *, env: Mapping[str, str] | None = None) -> SearchProvider:
-    """The provider a ``FUSION_SEARCH`` value names (keys come from ``env``, default os.environ)."""
-    env = os.environ if env is None else env
+    """The provider a ``FUSION_SEARCH`` value names; its key comes from ``env`` (default: the
+    environment's, as :class:`~fusion_tool.core.config.SearchSettings` reads it)."""
+    env = SearchSettings.from_env().keys if env is None else env
     spec = (value or "").strip()
     kind, _, arg = spec.partition(":")
     kind = kind.lower()

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import time
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
+from fusion_tool.core.config import SearchSettings
 from fusion_tool.core.errors import ConfigError, FetchError, FetchRefused, SearchError
 from fusion_tool.core.log import get_logger
 from fusion_tool.pipeline.fence import Fenced, fence, fence_all
@@ -154,7 +154,7 @@ class Research:
 
     def _provider(self) -> SearchProvider:
         if self._search is None:
-            self._search = search_provider_from_env(os.environ.get("FUSION_SEARCH"))
+            self._search = search_provider_from_env(SearchSettings.from_env().provider)
         return self._search
 
     async def _web_search(self, args: dict[str, Any]) -> str:
