@@ -28,7 +28,7 @@ async def ask(
 ) -> int:
     """Answer ``question`` in alias mode through the one ``serve`` function, with live progress on
     stderr; print the answer (or, with ``as_json``, the whole record); the exit status."""
-    from fusion_tool.cli.progress import Progress
+    from fusion_tool.cli.progress import Progress, dollars
     from fusion_tool.modes.plan import plan
     from fusion_tool.modes.serve import serve
     from fusion_tool.provider.upstream import Upstream
@@ -51,8 +51,8 @@ async def ask(
         print(answer)
         usage = completion.usage
         if usage is not None:
-            print(f"\n{usage.total_tokens} tokens, ${usage.cost or 0.0:.4f} over {len(record['calls'])} calls",
-                  file=sys.stderr)
+            cost = dollars(getattr(usage, "cost", None))
+            print(f"\n{usage.total_tokens} tokens, {cost} over {len(record['calls'])} calls", file=sys.stderr)
     return 0 if record.get("status") == "ok" else 1
 
 

@@ -17,15 +17,32 @@ from rich.table import Table
 from fusion_tool.core.events import Event
 
 
+def dollars(cost: float | None) -> str:
+    """A cost for people: ``$0.0123``, or ``cost unknown`` when the provider reported none."""
+    return "cost unknown" if cost is None else f"${cost:.4f}"
+
+
 @dataclass
 class Row:
+    """One line of the display: a panelist, or the judge (the last row).
+
+    Attributes:
+        model: The model this row follows.
+        state: ``waiting``, ``running``, ``searching``, ``reading``, ``done`` or ``failed``.
+        detail: A note after the figures (``judge``, a failure's reason).
+        started: ``time.monotonic()`` when it started; None: not yet.
+        seconds: How long it took, once done or failed.
+        tokens: Tokens over its calls.
+        cost: Dollars over its calls; None: unknown (a call reported no cost).
+    """
+
     model: str
     state: str = "waiting"
     detail: str = ""
     started: float | None = None
     seconds: float | None = None
     tokens: int = 0
-    cost: float = 0.0
+    cost: float | None = 0.0
 
 
 class Progress:
@@ -62,7 +79,7 @@ class Progress:
         elif kind in ("done", "failed"):
             row.state = kind
             row.seconds = data.get("seconds")
-            row.tokens, row.cost = data.get("tokens", row.tokens) or 0, data.get("cost", row.cost) or 0.0
+            row.tokens, row.cost = data.get("tokens", row.tokens) or 0, data.get("cost", row.cost)
             if kind == "failed":
                 row.detail = str(data.get("error", ""))[:60]
         if event.kind.startswith("writer"):
@@ -77,7 +94,7 @@ class Progress:
         if row.seconds is not None:
             parts.append(f"{row.seconds:.1f}s")
         if row.tokens:
-            parts.append(f"{row.tokens} tokens, ${row.cost:.4f}")
+            parts.append(f"{row.tokens} tokens, {dollars(row.cost)}")
         if row.detail:
             parts.append(row.detail)
         return "  ".join(parts)
@@ -93,6 +110,6 @@ class Progress:
             table.add_row(
                 row.model, f"[{styles.get(row.state, 'dim')}]{row.state}[/]",
                 f"{seconds:.1f}s" if seconds is not None else "", str(row.tokens or ""),
-                f"${row.cost:.4f}" if row.cost else "", row.detail,
+                "unknown" if row.cost is None else f"${row.cost:.4f}" if row.cost else "", row.detail,
             )
         return table

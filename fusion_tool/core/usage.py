@@ -2,22 +2,45 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from openai.types import CompletionUsage
 
 
+def total_cost(costs: Iterable[float | None]) -> float | None:
+    """The sum of ``costs``, or None when any of them is unknown: an unknown cost is not free."""
+    total = 0.0
+    for cost in costs:
+        if cost is None:
+            return None
+        total += cost
+    return round(total, 12)
+
+
 @dataclass(frozen=True)
 class Call:
-    """One inner call: which stage, which model, what it cost, how long it took."""
+    """One inner call: which stage, which model, what it cost, how long it took.
 
-    stage: str  # "panel" | "judge" | "writer" | "caller"
+    Attributes:
+        stage: What the call was for: ``panel``, ``judge``, ``writer`` or ``caller`` (tool mode's
+            calling model); ``solo`` and ``grader`` in an evaluation.
+        model: The model the call went to.
+        prompt_tokens: Tokens in, as the provider reported them (0 when it reported none).
+        completion_tokens: Tokens out, likewise.
+        total_tokens: Their sum, as reported (else computed).
+        cost: Dollars, as the provider reported them (OpenRouter's ``usage.cost``); None when it
+            reported no cost, which is unknown, not free.
+        seconds: Wall time of the call, retries included.
+    """
+
+    stage: str
     model: str
     prompt_tokens: int = 0
     completion_tokens: int = 0
     total_tokens: int = 0
-    cost: float = 0.0
+    cost: float | None = None
     seconds: float = 0.0
 
     @classmethod
@@ -31,12 +54,20 @@ class Call:
         cost = getattr(usage, "cost", None)
         if cost is None and getattr(usage, "model_extra", None):
             cost = usage.model_extra.get("cost")
-        return cls(stage, model, prompt, completion, total, float(cost or 0.0), seconds)
+        return cls(stage, model, prompt, completion, total, None if cost is None else float(cost), seconds)
 
 
 @dataclass
 class Usage:
-    """Every inner call of one fused request, and their sums."""
+    """Every inner call of one fused request, and their sums.
+
+    The token sums count what was reported. :attr:`cost` is the sum of the calls' costs when
+    every call's cost is known, else None (unknown, not free): one call without a reported cost
+    makes the whole unknown, since a partial sum would read as the price of the request.
+
+    Attributes:
+        calls: Every inner call of the request.
+    """
 
     calls: list[Call] = field(default_factory=list)
 
@@ -59,8 +90,9 @@ class Usage:
         return sum(c.total_tokens for c in self.calls)
 
     @property
-    def cost(self) -> float:
-        return round(sum(c.cost for c in self.calls), 12)
+    def cost(self) -> float | None:
+        """Dollars over every call; None when any call's cost is unknown."""
+        return total_cost(c.cost for c in self.calls)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -72,7 +104,8 @@ class Usage:
         }
 
     def to_openai(self) -> CompletionUsage:
-        """The summed usage as the SDK's own type, ``cost`` included."""
+        """The summed usage as the SDK's own type, ``cost`` included: a number when known, else
+        ``None`` (``null`` on the wire), so that ``usage.cost`` always reads and never reads 0."""
         return CompletionUsage.model_validate(
             {
                 "prompt_tokens": self.prompt_tokens,

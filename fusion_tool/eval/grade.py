@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from fusion_tool.core.usage import total_cost
 from fusion_tool.eval.draco import Criterion, Task
 from fusion_tool.pipeline.fence import fence
 from fusion_tool.provider.upstream import Upstream
@@ -56,10 +57,22 @@ VERDICT_SCHEMA: dict[str, Any] = {
 
 @dataclass(frozen=True)
 class Verdict:
-    met: bool | None  # None: no usable verdict (see ``error``)
+    """The grader's verdict on one criterion.
+
+    Attributes:
+        met: Whether the response meets the criterion (for a negative weight: shows the error);
+            None: no usable verdict (see ``error``).
+        justification: The grader's reason, in a sentence or two.
+        error: Why there is no verdict, when ``met`` is None.
+        cost: Dollars over the grader's calls (a repair round included); None: unknown.
+        tokens: Tokens over the grader's calls.
+        seconds: Wall time of the grading.
+    """
+
+    met: bool | None
     justification: str = ""
     error: str | None = None
-    cost: float = 0.0
+    cost: float | None = 0.0
     tokens: int = 0
     seconds: float = 0.0
 
@@ -118,12 +131,13 @@ class Grader:
     async def grade(self, task: Task, criterion: Criterion, response: str) -> Verdict:
         """One verdict; raises :class:`UpstreamError` when the provider cannot answer."""
         started = time.monotonic()
-        cost, tokens = 0.0, 0
+        cost: float | None = 0.0
+        tokens = 0
         convo = messages(task, criterion, response)
         problem = "no verdict"
         for _ in range(2):  # the question, then one repair round
             text, call = await self._ask(convo)
-            cost, tokens = cost + call.cost, tokens + call.total_tokens
+            cost, tokens = total_cost((cost, call.cost)), tokens + call.total_tokens
             met, why, problem = parse(text)
             if met is not None:
                 return Verdict(met, why, cost=cost, tokens=tokens, seconds=time.monotonic() - started)

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from fusion_tool.core.usage import total_cost
 from fusion_tool.eval.runner import Outcome, Settings
 from fusion_tool.eval.score import mean
 
@@ -28,6 +29,7 @@ def summarize(outcomes: Sequence[Outcome], settings: Settings) -> dict[str, Any]
         scored = [o for o in items if o.score is not None]
         answered = [o.answer for o in items if o.answer is not None]
         seconds = [a["seconds"] for a in answered]
+        cost_total = total_cost(a["cost"] for a in answered)  # None: some answer's cost is unknown
         by_domain = {}
         for domain in domains:
             values = [o.score for o in scored if o.task.domain == domain]
@@ -39,12 +41,12 @@ def summarize(outcomes: Sequence[Outcome], settings: Settings) -> dict[str, Any]
             "failed": [{"task": o.task.id, "error": o.error} for o in items if o.error],
             "score": mean([o.score for o in scored]),
             "score_stdev": statistics.stdev([o.score for o in scored]) if len(scored) > 1 else None,
-            "cost_per_task": mean([a["cost"] for a in answered]),
-            "cost_total": sum(a["cost"] for a in answered),
+            "cost_per_task": None if cost_total is None else mean([a["cost"] for a in answered]),
+            "cost_total": cost_total,
             "tokens_per_task": mean([a["tokens"] for a in answered]),
             "latency_median_s": statistics.median(seconds) if seconds else None,
             "latency_mean_s": mean(seconds),
-            "grading_cost": sum(o.grading_cost for o in items),
+            "grading_cost": total_cost(o.grading_cost for o in items),
             "domains": by_domain,
         })
     return {
@@ -64,9 +66,9 @@ def _num(value: float | None, fmt: str) -> str:
     return "–" if value is None else format(value, fmt)
 
 
-def _dollars(value: float | None) -> str:
+def _dollars(value: float | None, missing: str = "–") -> str:
     if value is None:
-        return "–"
+        return missing
     return f"{value:.4f}" if value >= 0.01 or value == 0 else f"{value:.6f}"
 
 
@@ -82,7 +84,8 @@ def markdown(summary: dict[str, Any], chart_file: str | None = None) -> str:
     ]
     for r in rows:
         lines.append(f"| `{r['config']}` | {_num(r['score'], '.1f')} | {r['scored']}/{r['tasks']} | "
-                     f"{_dollars(r['cost_per_task'])} | {_num(r['tokens_per_task'], '.0f')} | "
+                     f"{_dollars(r['cost_per_task'], '–' if r['cost_total'] is not None else 'unknown')} | "
+                     f"{_num(r['tokens_per_task'], '.0f')} | "
                      f"{_num(r['latency_median_s'], '.2f')} | {len(r['failed'])} |")
     lines += ["", "Score by domain (tasks scored):", "",
               "| configuration | " + " | ".join(summary["domains"]) + " |",
@@ -94,8 +97,9 @@ def markdown(summary: dict[str, Any], chart_file: str | None = None) -> str:
     if failures:
         lines += ["", "Not finished (run again to resume):", ""]
         lines += [f"- `{config}` task {f['task']}: {f['error']}" for config, f in failures]
-    grading = sum(r["grading_cost"] for r in rows)
-    lines += ["", f"Grading cost: ${grading:.4f} (not counted in the configurations' cost)."]
+    grading = total_cost(r["grading_cost"] for r in rows)
+    shown = "unknown (the grader's provider reports no cost)" if grading is None else f"${grading:.4f}"
+    lines += ["", f"Grading cost: {shown} (not counted in the configurations' cost)."]
     if chart_file:
         lines += ["", f"![score against cost]({chart_file})"]
     return "\n".join(lines) + "\n"

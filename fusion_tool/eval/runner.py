@@ -17,6 +17,7 @@ import openai
 
 from fusion_tool.core.config import FusionConfig
 from fusion_tool.core.errors import UpstreamError
+from fusion_tool.core.usage import total_cost
 from fusion_tool.eval import cache as caching
 from fusion_tool.eval.configs import Configuration
 from fusion_tool.eval.draco import Task
@@ -70,8 +71,9 @@ class Outcome:
         return repeated_score(weights, gradings)
 
     @property
-    def grading_cost(self) -> float:
-        return sum(v.get("cost", 0.0) for v in self.verdicts.values())
+    def grading_cost(self) -> float | None:
+        """Dollars over the gradings; None when any grading's cost is unknown."""
+        return total_cost(v.get("cost") for v in self.verdicts.values())
 
 
 class Progress:
@@ -166,7 +168,7 @@ class Runner:
                 raise UpstreamError(f"fusion failed: {record.get('error')} ({record.get('failure_reason')})")
             extra = {"calls": len(record.get("calls") or []), "failed_models": record.get("failed_models") or []}
             usage = completion.usage
-            cost, tokens = (usage.cost or 0.0, usage.total_tokens) if usage else (0.0, 0)
+            cost, tokens = (usage.cost, usage.total_tokens) if usage else (None, 0)
         else:
             params: dict[str, Any] = {}
             if self.settings.max_completion_tokens is not None:

@@ -12,7 +12,7 @@ import openai
 from fusion_tool.core.config import FusionConfig
 from fusion_tool.core.errors import UpstreamError
 from fusion_tool.core.events import Emitter, Listener
-from fusion_tool.core.usage import Usage
+from fusion_tool.core.usage import Usage, total_cost
 from fusion_tool.pipeline import judge as judging
 from fusion_tool.pipeline.panel import ToolsFactory, run_panel
 from fusion_tool.provider.upstream import Upstream
@@ -108,7 +108,7 @@ async def run(
         emit("judge_failed", model, error=verdict.error, seconds=seconds)
     else:
         emit("judge_done", model, seconds=seconds, tokens=sum(c.total_tokens for c in verdict.calls),
-             cost=sum(c.cost for c in verdict.calls))
+             cost=total_cost(c.cost for c in verdict.calls))
     return result
 
 

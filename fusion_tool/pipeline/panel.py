@@ -16,7 +16,7 @@ from fusion_tool.core.config import FusionConfig
 from fusion_tool.core.errors import UpstreamError
 from fusion_tool.core.events import Emitter
 from fusion_tool.core.transcript import assistant_turn
-from fusion_tool.core.usage import Call
+from fusion_tool.core.usage import Call, total_cost
 from fusion_tool.pipeline import prompts
 from fusion_tool.provider.upstream import Upstream
 
@@ -124,7 +124,7 @@ async def _run_seat(
         seat.seconds = time.monotonic() - started
         seat.sources = list(tools.sources) if tools is not None else []
     tokens = sum(c.total_tokens for c in seat.calls)
-    cost = sum(c.cost for c in seat.calls)
+    cost = total_cost(c.cost for c in seat.calls)
     if seat.ok:
         emit("panelist_done", seat.model, seat.index, seconds=round(seat.seconds, 3), tokens=tokens, cost=cost)
     else:
