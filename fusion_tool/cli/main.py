@@ -38,6 +38,9 @@ def _parser() -> argparse.ArgumentParser:
 
     eval_arguments(sub.add_parser(
         "eval", help="DRACO-format evaluation: solo models and fusion configurations side by side"))
+    from fusion_tool.cli.mcp import add_arguments as mcp_arguments
+
+    mcp_arguments(sub.add_parser("mcp", help="the MCP server: one tool, fusion (stdio; --http for streamable HTTP)"))
     return parser
 
 
@@ -112,6 +115,10 @@ def main(argv: list[str] | None = None) -> int:
             from fusion_tool.cli.eval import run as evaluate
 
             return evaluate(args)
+        if args.command == "mcp":
+            from fusion_tool.cli.mcp import run as serve_mcp
+
+            return serve_mcp(args, NO_PROVIDER)
         if args.command == "demo":
             from fusion_tool.cli.demo import run_demo
 
