@@ -14,7 +14,9 @@ Needs the ``[langchain]`` extra (``langchain-core``).
 
 from __future__ import annotations
 
+import asyncio
 import json
+import weakref
 from typing import Any
 
 import openai
@@ -25,6 +27,7 @@ from fusion_tool.core import schemas
 from fusion_tool.core import sync as _runner
 from fusion_tool.core.config import FusionConfig
 from fusion_tool.pipeline.fuse import FusionResult, run, tools_factory
+from fusion_tool.provider.http import provider_client
 from fusion_tool.provider.upstream import Upstream
 
 _SPEC = schemas.load("fusion_tool")["function"]
@@ -42,22 +45,41 @@ class FusionTool(BaseTool):
     args_schema: type[BaseModel] = FusionArgs
     response_format: str = "content_and_artifact"
     config: FusionConfig = Field(default_factory=FusionConfig.from_env)
-    client: Any = None  # openai.AsyncOpenAI or openai.OpenAI; None: built from config
-    _upstream: Upstream | None = PrivateAttr(default=None)
+    client: Any = None  # openai.AsyncOpenAI or openai.OpenAI; None: built from config, per call
+    _home: Any = PrivateAttr(default=None)  # the event loop a given AsyncOpenAI belongs to
 
     @classmethod
     def from_env(cls, **kwargs: Any) -> FusionTool:
         """The tool with ``FUSION_*`` settings (provider, panel, judge)."""
         return cls(config=FusionConfig.from_env(), **kwargs)
 
-    def _get_upstream(self) -> Upstream:
-        if self._upstream is None:
-            client = self.client if isinstance(self.client, (openai.AsyncOpenAI, openai.OpenAI)) else None
-            self._upstream = Upstream.for_config(self.config, client)
-        return self._upstream
+    def _upstream(self) -> Upstream:
+        """An upstream for the running event loop. LangChain runs a tool on whatever loop or
+        thread it has (``invoke`` on a private loop, ``ainvoke`` on the caller's, a new one per
+        ``asyncio.run``), and an async HTTP pool works only on the loop that opened it: so a client
+        made from the config is made per call (and closed after it); a given ``AsyncOpenAI`` is
+        used on its own loop (the first one it ran on) and, on any other, a copy with the same
+        settings and a pool of its own; a sync ``OpenAI`` works on any loop (worker threads)."""
+        client = self.client
+        if isinstance(client, openai.OpenAI):
+            return Upstream.for_config(self.config, client)
+        if not isinstance(client, openai.AsyncOpenAI):
+            return Upstream.for_config(self.config)
+        loop = asyncio.get_running_loop()
+        if self._home is None:
+            self._home = weakref.ref(loop)
+        if self._home() is loop:
+            return Upstream.for_config(self.config, client)
+        upstream = Upstream.for_config(self.config, client.copy(http_client=provider_client()))
+        upstream._owned = upstream.client
+        return upstream
 
     async def _fuse(self, prompt: str) -> tuple[str, FusionResult]:
-        result = await run(prompt, self._get_upstream(), self.config, tools_factory=tools_factory(self.config))
+        upstream = self._upstream()
+        try:
+            result = await run(prompt, upstream, self.config, tools_factory=tools_factory(self.config))
+        finally:
+            await upstream.aclose()
         return json.dumps(result.tool_result(), ensure_ascii=False), result
 
     async def _arun(self, prompt: str, **_: Any) -> tuple[str, FusionResult]:

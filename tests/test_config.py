@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import openai
 import pytest
 
 from fusion_tool import ConfigError, FusionConfig, wrap_openai
@@ -27,9 +28,9 @@ BAD_PLUGINS = [
 @pytest.mark.parametrize(("plugin", "field"), BAD_PLUGINS)
 def test_bad_plugin_names_the_field_and_makes_no_call(provider, config, plugin, field):
     client = wrap_openai(provider.openai(), config=config)
-    with pytest.raises(ConfigError) as info:
+    with pytest.raises(openai.BadRequestError) as info:  # the SDK's own error, as the proxy answers
         client.chat.completions.create(model="openrouter/fusion", messages=MESSAGES, plugins=[plugin])
-    assert info.value.field == field
+    assert info.value.param == field
     assert field in str(info.value)
     assert provider.requests == []
 
@@ -43,11 +44,11 @@ def test_bad_plugin_names_the_field_and_makes_no_call(provider, config, plugin, 
 async def test_bad_tool_parameters_name_the_field(provider, config, parameters, field):
     client = wrap_openai(provider.async_openai(), config=config)
     user_tool = {"type": "function", "function": {"name": "lookup", "parameters": {"type": "object"}}}
-    with pytest.raises(ConfigError) as info:
+    with pytest.raises(openai.BadRequestError) as info:
         await client.chat.completions.create(
             model=PANEL[0], messages=MESSAGES,
             tools=[user_tool, {"type": "openrouter:fusion", "parameters": parameters}])
-    assert info.value.field == field
+    assert info.value.param == field
     assert provider.requests == []
 
 

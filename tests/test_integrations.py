@@ -6,6 +6,9 @@ import json
 import runpy
 from pathlib import Path
 
+import openai
+import pytest
+
 from fusion_tool import FusionConfig
 from fusion_tool.langchain import FusionTool
 
@@ -48,3 +51,32 @@ def test_langchain_tool_schema_is_the_fusion_function(provider):
     spec = convert_to_openai_tool(FusionTool(config=FusionConfig(), client=provider.openai()))
     assert spec["function"]["name"] == "fusion"
     assert list(spec["function"]["parameters"]["properties"]) == ["prompt"]
+
+
+CALL = {"type": "tool_call", "id": "call_1", "name": "fusion", "args": {"prompt": "Why do tides differ between coasts?"}}
+
+
+def _ok(message) -> bool:
+    return json.loads(message.content)["status"] == "ok"
+
+
+@pytest.mark.parametrize("client", ["from_config", "async_client", "sync_client"])
+def test_fusion_tool_works_across_event_loops_and_threads(provider, config, client):
+    """invoke, then ainvoke, then a second asyncio.run, then from another thread: every call
+    answers (an async pool used on a loop it was not opened on fails every panelist)."""
+    import asyncio
+    import threading
+
+    with provider.serve() as base_url:
+        cfg = config.replace(base_url=base_url, api_key="k", max_retries=0)
+        given = {"from_config": None, "async_client": openai.AsyncOpenAI(base_url=base_url, api_key="k"),
+                 "sync_client": openai.OpenAI(base_url=base_url, api_key="k")}[client]
+        tool = FusionTool(config=cfg, client=given)
+        assert _ok(tool.invoke(CALL))
+        assert _ok(asyncio.run(tool.ainvoke(CALL)))
+        assert _ok(asyncio.run(tool.ainvoke(CALL)))  # a new loop: the last one is closed
+        results = []
+        thread = threading.Thread(target=lambda: results.append(_ok(tool.invoke(CALL))))
+        thread.start()
+        thread.join(30)
+        assert results == [True]

@@ -3,6 +3,7 @@
     FusionError                 base class: catch it to catch anything fusion-tool raises on purpose
     ├── ConfigError             a configuration value or request field is invalid (names it); also a ValueError
     ├── UpstreamError           a provider call failed for good (retries exhausted or not retryable)
+    ├── FusionFailed            a fused answer has nothing to stand on (every panelist failed, or none in time)
     ├── HostError               a URL's host is malformed or ambiguous (refused, not resolved); also a ValueError
     ├── FetchError              ``web_fetch`` could not read a page (``reason`` is fit for the model)
     │   └── FetchRefused        ... refused by policy (private address, blocked domain, bad URL)
@@ -38,6 +39,20 @@ class ConfigError(FusionError, ValueError):
         self.field = field
         self.message = message
         super().__init__(f"{field}: {message}" if field else message)
+
+
+class FusionFailed(FusionError):
+    """A fused answer was asked for, but the panel gave nothing to write it from.
+
+    ``failure_reason`` is the tool result's (``all_panels_failed``, ``deadline_exceeded``, ...);
+    ``failed_models`` lists each panelist's failure. The proxy answers 502 (504 for a deadline),
+    with ``failure_reason`` as the error code.
+    """
+
+    def __init__(self, message: str, *, failure_reason: str, failed_models: list | None = None) -> None:
+        self.failure_reason = failure_reason
+        self.failed_models = list(failed_models or [])
+        super().__init__(message)
 
 
 class UpstreamError(FusionError):

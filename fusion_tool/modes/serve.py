@@ -12,8 +12,7 @@ from typing import Any
 from openai.types.chat import ChatCompletionChunk
 
 from fusion_tool.core.events import Listener
-from fusion_tool.modes import alias
-from fusion_tool.modes import tool as interceptor
+from fusion_tool.modes import alias, tool
 from fusion_tool.modes.memory import Memory
 from fusion_tool.modes.plan import Plan
 from fusion_tool.provider.upstream import Upstream
@@ -22,9 +21,8 @@ from fusion_tool.provider.upstream import Upstream
 def serve(plan: Plan, upstream: Upstream, on_event: Listener | None = None, memory: Memory | None = None) -> Any:
     """The coroutine or chunk iterator that serves ``plan`` (alias or tool mode)."""
     streaming = bool(plan.params.get("stream"))
-    if plan.mode == "alias":
-        return (alias.stream if streaming else alias.complete)(plan, upstream, on_event)
-    return (interceptor.stream if streaming else interceptor.complete)(plan, upstream, on_event, memory)
+    mode = alias if plan.mode == "alias" else tool
+    return (mode.stream if streaming else mode.complete)(plan, upstream, on_event, memory)
 
 
 def include_usage(plan: Plan) -> bool:

@@ -23,6 +23,7 @@ from starlette.routing import Route
 
 from fusion_tool.core.config import ALIASES, DEFAULT_PROXY_KEEPALIVE_SECONDS, FusionConfig, ProxySettings
 from fusion_tool.core.errors import ClientGone, FusionError, ProxyError
+from fusion_tool.core.events import Listener
 from fusion_tool.core.log import get_logger
 from fusion_tool.modes.memory import Memory
 from fusion_tool.modes.plan import plan
@@ -49,11 +50,12 @@ class Runtime:
 
     config: FusionConfig
     upstream: Upstream
-    relay: Relay
+    relay: Relay | None  # None in process: the SDK seam sends what fusion does not serve itself
     memory: Memory
     inflight: Inflight
     keepalive_seconds: float
     max_body_bytes: int
+    on_event: Listener | None = None
 
 
 def _runtime(request: Request) -> Runtime:
@@ -70,13 +72,15 @@ async def chat_completions(request: Request) -> Any:
     log.debug("plan", mode=p.mode, model=body.get("model"), stream=bool(body.get("stream")),
               panel=list(p.config.panel_models) if p.mode != "pass" else None)
     if p.mode == "pass":  # the body goes on byte for byte
+        if rt.relay is None:
+            raise ProxyError(500, "no provider to relay to (in process, the SDK seam relays)", code="internal_error")
         return RelayResponse(rt.relay, rt.relay.request("POST", "/chat/completions", request.headers, raw))
     release = rt.inflight.acquire()
     if p.params.get("stream"):
-        return fused.FusedStream(serve(p, rt.upstream, memory=rt.memory), include_usage=include_usage(p),
+        return fused.FusedStream(serve(p, rt.upstream, rt.on_event, rt.memory), include_usage=include_usage(p),
                                  keepalive_seconds=rt.keepalive_seconds, release=release)
     try:
-        return await fused.complete(request.receive, p, rt.upstream, rt.memory)
+        return await fused.complete(request.receive, p, rt.upstream, rt.memory, rt.on_event)
     finally:
         release()
 
@@ -88,7 +92,8 @@ def _alias_card(model: str) -> dict[str, Any]:
 async def models(request: Request) -> Response:
     """The aliases, then the provider's own models when it lists them."""
     data = [_alias_card(m) for m in ALIASES]
-    listed = await _runtime(request).relay.get_json("/models", MODELS_TIMEOUT)
+    relay = _runtime(request).relay
+    listed = await relay.get_json("/models", MODELS_TIMEOUT) if relay is not None else None
     if isinstance(listed, dict) and isinstance(listed.get("data"), list):
         data += [m for m in listed["data"] if isinstance(m, dict) and m.get("id") not in ALIASES]
     return JSONResponse({"object": "list", "data": data})
@@ -156,7 +161,7 @@ def create_app(
             relay = Relay(http, config.base_url, config.api_key)
         else:
             sdk, relay = client, Relay(http, str(client.base_url), client.api_key)
-        runtime = Runtime(config, Upstream(sdk, max_retries=config.max_retries), relay, Memory(),
+        runtime = Runtime(config, Upstream.for_config(config, sdk), relay, Memory(),
                           inflight, keepalive, max_body_bytes)
         log.info("proxy_ready", upstream=relay.base_url, max_inflight=limit,
                  auth="bearer" if token else "loopback only")
@@ -168,6 +173,13 @@ def create_app(
                 await sdk.close()
             await http.aclose()
 
+    return build(lifespan, token)
+
+
+def build(lifespan: Any, token: str | None, *, guarded: bool = True) -> Starlette:
+    """The routes, middleware and error envelopes, around ``lifespan`` (``None`` for an app whose
+    runtime is handed in by its host, as the SDK front's in-process seam does). ``guarded``:
+    the token rule applies (an app served in process has no network peer to guard against)."""
     routes = []
     for prefix in ("/v1", ""):
         routes += [
@@ -177,7 +189,7 @@ def create_app(
     routes.append(Route("/healthz", healthz, methods=["GET"]))
     return Starlette(
         routes=routes,
-        middleware=[Middleware(AccessLog), Middleware(TokenAuth, token=token)],
+        middleware=[Middleware(AccessLog), *([Middleware(TokenAuth, token=token)] if guarded else [])],
         exception_handlers={
             ClientGone: _client_gone,
             ProxyError: _refused,

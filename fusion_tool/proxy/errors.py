@@ -13,7 +13,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from fusion_tool.core.errors import ConfigError, ProxyError, UpstreamError
+from fusion_tool.core.errors import ConfigError, FusionFailed, ProxyError, UpstreamError
 
 #: the ``type`` of the envelope, by status (OpenAI's names where it has one)
 _TYPES = {
@@ -48,6 +48,9 @@ def as_proxy_error(exc: BaseException) -> ProxyError:
         return exc
     if isinstance(exc, ConfigError):
         return ProxyError(400, str(exc), code="invalid_parameter", param=exc.field or None)
+    if isinstance(exc, FusionFailed):
+        status = 504 if exc.failure_reason == "deadline_exceeded" else 502
+        return ProxyError(status, f"fusion could not answer: {exc}", code=exc.failure_reason)
     if isinstance(exc, UpstreamError):
         where = f" ({exc.model})" if exc.model else ""
         if exc.status_code in RELAYED_UPSTREAM_STATUSES:

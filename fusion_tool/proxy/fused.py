@@ -20,6 +20,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from fusion_tool.core.errors import ClientGone
+from fusion_tool.core.events import Listener
 from fusion_tool.core.log import get_logger
 from fusion_tool.modes.memory import Memory
 from fusion_tool.modes.plan import Plan
@@ -32,8 +33,10 @@ from fusion_tool.proxy.errors import as_proxy_error, envelope, error_body
 log = get_logger("fusion_tool.proxy")
 
 
-async def complete(receive: Receive, plan: Plan, upstream: Upstream, memory: Memory) -> Response:
-    completion = await until_disconnect(receive, serve(plan, upstream, memory=memory))
+async def complete(
+    receive: Receive, plan: Plan, upstream: Upstream, memory: Memory, on_event: Listener | None = None
+) -> Response:
+    completion = await until_disconnect(receive, serve(plan, upstream, on_event, memory))
     return Response(completion.model_dump_json(), media_type="application/json")
 
 

@@ -33,10 +33,10 @@ with code "model_not_found". Latency is scripted with `delay`, `hang` and `chunk
 client that gives up is recorded as `ScriptedRequest.cancelled`.
 """
 
+from fusion_tool.provider.asgi import LoopThread, StreamingASGITransport, ThreadedASGITransport
 from fusion_tool.testing._app import ScriptedApp
 from fusion_tool.testing._provider import IN_PROCESS_BASE_URL, TEST_API_KEY, ScriptedProvider
 from fusion_tool.testing._replies import Behaviour, Reply, ScriptedRequest, ToolCall
-from fusion_tool.testing._transport import LoopThread, StreamingASGITransport, ThreadedASGITransport
 
 __all__ = [
     "IN_PROCESS_BASE_URL",

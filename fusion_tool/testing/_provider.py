@@ -12,11 +12,11 @@ from typing import Any
 
 import openai
 
+from fusion_tool.provider.asgi import LoopThread, StreamingASGITransport, ThreadedASGITransport
 from fusion_tool.provider.http import transport_client
 from fusion_tool.testing._app import ScriptedApp
 from fusion_tool.testing._replies import Behaviour, Reply, ReplyLike, ScriptedRequest
 from fusion_tool.testing._server import serve_in_loop, serve_in_thread
-from fusion_tool.testing._transport import LoopThread, StreamingASGITransport, ThreadedASGITransport
 from fusion_tool.testing._wire import DEFAULT_PRICE, compute_usage
 
 __all__ = ["IN_PROCESS_BASE_URL", "TEST_API_KEY", "ScriptedProvider"]

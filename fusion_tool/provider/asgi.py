@@ -13,7 +13,8 @@ network peer instead:
 - `ThreadedASGITransport` (sync) does the same for `httpx2.Client` / `openai.OpenAI` by running
   the async transport on a private event loop in a background daemon thread.
 
-Both work with any ASGI 3 app, not only the scripted provider's.
+Both work with any ASGI 3 app: the scripted provider (``fusion_tool.testing``) is served through
+them, and so is the proxy's app inside a wrapped SDK client (``fusion_tool.sdk``).
 """
 
 from __future__ import annotations
@@ -191,7 +192,7 @@ class StreamingASGITransport(httpx2.AsyncBaseTransport):
 class LoopThread:
     """A private asyncio event loop running in a daemon thread; `run` blocks on a coroutine."""
 
-    def __init__(self, name: str = "scripted-provider-loop") -> None:
+    def __init__(self, name: str = "fusion-tool-asgi-loop") -> None:
         self._name = name
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
