@@ -42,3 +42,12 @@ async def until_disconnect(receive: Receive, work: Awaitable[T]) -> T:
         if not done.cancelled():
             done.exception()  # retrieved: nobody is left to hear about it
     raise ClientGone()
+
+
+async def respond_until_disconnect(scope: MutableMapping[str, Any], receive: Receive, work: Awaitable[Any]) -> None:
+    """Run a streaming response's ``work`` until it ends or its client leaves; a client that
+    left is noted in the request's state (the access log reports it, status 499)."""
+    try:
+        await until_disconnect(receive, work)
+    except ClientGone:
+        scope.setdefault("state", {})["client_gone"] = True

@@ -19,7 +19,6 @@ from openai.types.chat import ChatCompletionChunk
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from fusion_tool.core.errors import ClientGone
 from fusion_tool.core.events import Listener
 from fusion_tool.core.log import get_logger
 from fusion_tool.modes.memory import Memory
@@ -27,7 +26,7 @@ from fusion_tool.modes.plan import Plan
 from fusion_tool.modes.serve import is_closing, serve
 from fusion_tool.provider.upstream import Upstream
 from fusion_tool.proxy import sse
-from fusion_tool.proxy.disconnect import until_disconnect
+from fusion_tool.proxy.disconnect import respond_until_disconnect, until_disconnect
 from fusion_tool.proxy.errors import as_proxy_error, envelope, error_body
 
 log = get_logger("fusion_tool.proxy")
@@ -67,9 +66,7 @@ class FusedStream:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
-            await until_disconnect(receive, self._stream(send))
-        except ClientGone:
-            scope.setdefault("state", {})["client_gone"] = True
+            await respond_until_disconnect(scope, receive, self._stream(send))
         finally:
             self._release()
 

@@ -13,9 +13,9 @@ from typing import Any
 import httpx2
 from starlette.types import Receive, Scope, Send
 
-from fusion_tool.core.errors import ClientGone, ProxyError
+from fusion_tool.core.errors import ProxyError
 from fusion_tool.core.log import get_logger
-from fusion_tool.proxy.disconnect import until_disconnect
+from fusion_tool.proxy.disconnect import respond_until_disconnect
 from fusion_tool.proxy.errors import error_body
 
 log = get_logger("fusion_tool.proxy")
@@ -94,10 +94,7 @@ class RelayResponse:
         self._request = request
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        try:
-            await until_disconnect(receive, self._respond(send))
-        except ClientGone:
-            scope.setdefault("state", {})["client_gone"] = True
+        await respond_until_disconnect(scope, receive, self._respond(send))
 
     async def _respond(self, send: Send) -> None:
         try:
