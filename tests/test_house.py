@@ -1,8 +1,9 @@
-"""House rules that hold across the package: one exception tree, one reader of the environment."""
+"""House rules across the package: one exception tree, one reader of the environment, field docs."""
 
 from __future__ import annotations
 
 import ast
+import dataclasses
 import importlib
 import inspect
 import pkgutil
@@ -156,3 +157,28 @@ def test_a_provider_is_named_by_a_key_or_a_base_url_of_its_own():
     assert not FusionConfig.from_env({}).names_a_provider
     assert FusionConfig.from_env({"FUSION_API_KEY": "k"}).names_a_provider
     assert FusionConfig.from_env({"FUSION_BASE_URL": "http://127.0.0.1:11434/v1"}).names_a_provider
+
+
+# -- field docs that help() shows -------------------------------------------------------------
+
+#: modules whose dataclasses are documented by their owner's work in progress (issue #10)
+FIELD_DOCS_PENDING = ("fusion_tool.modes.gate",)
+
+
+def _undocumented_fields(cls: type) -> list[str]:
+    doc = inspect.getdoc(cls) or ""
+    section = doc.split("\nAttributes:\n", 1)[1] if "\nAttributes:\n" in doc else ""
+    return [f.name for f in dataclasses.fields(cls) if not f.name.startswith("_")
+            and not re.search(rf"^\s+{re.escape(f.name)}:", section, re.MULTILINE)]
+
+
+def test_every_dataclass_documents_its_fields_in_an_attributes_section():
+    missing = {}
+    for module in _modules():
+        if module.__name__.startswith(FIELD_DOCS_PENDING):
+            continue
+        for obj in vars(module).values():
+            if inspect.isclass(obj) and dataclasses.is_dataclass(obj) and obj.__module__ == module.__name__:
+                if fields := _undocumented_fields(obj):
+                    missing[f"{obj.__module__}.{obj.__qualname__}"] = fields
+    assert missing == {}, "document each field in the class docstring's Attributes: section"

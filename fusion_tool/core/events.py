@@ -16,12 +16,20 @@ log = get_logger("fusion_tool")
 
 @dataclass(frozen=True)
 class Event:
-    """``kind`` is one of: panelist_start, panelist_tool, panelist_done, panelist_failed,
-    judge_start, judge_done, judge_failed, writer_start, writer_done."""
+    """One step of a fused call, as a progress display sees it.
+
+    Attributes:
+        kind: One of ``panelist_start``, ``panelist_tool``, ``panelist_done``, ``panelist_failed``,
+            ``judge_start``, ``judge_done``, ``judge_failed``, ``writer_start``, ``writer_done``.
+        model: The model the step is about.
+        index: The panelist's seat (a model may sit twice); None for the judge and the writer.
+        data: The step's figures: ``seconds``, ``tokens``, ``cost`` (None: unknown), ``tool``,
+            ``error``, as the kind has them.
+    """
 
     kind: str
     model: str
-    index: int | None = None  # the panelist's seat (a model may sit twice)
+    index: int | None = None
     data: dict[str, Any] = field(default_factory=dict)
 
 

@@ -15,11 +15,21 @@ from fusion_tool.core.errors import ConfigError
 
 @dataclass(frozen=True)
 class Configuration:
-    kind: str  # "solo" | "fusion" | "preset"
-    model: str | None = None  # solo
-    panel: tuple[str, ...] = ()  # fusion
-    judge: str | None = None  # fusion
-    preset: str | None = None  # preset
+    """One thing an evaluation compares: a model alone, a fusion panel, or a preset.
+
+    Attributes:
+        kind: ``solo``, ``fusion`` or ``preset``.
+        model: The model that answers alone (``solo``).
+        panel: The panel's models (``fusion``).
+        judge: The judge (``fusion``).
+        preset: The preset's name (``preset``).
+    """
+
+    kind: str
+    model: str | None = None
+    panel: tuple[str, ...] = ()
+    judge: str | None = None
+    preset: str | None = None
 
     @property
     def name(self) -> str:

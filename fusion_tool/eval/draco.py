@@ -36,7 +36,15 @@ DEFAULT_EXCLUDED_DOMAINS: tuple[str, ...] = (
 
 @dataclass(frozen=True)
 class Criterion:
-    """One rubric item. ``key`` (``section/criterion``) is unique within its task."""
+    """One rubric item.
+
+    Attributes:
+        key: ``section/criterion``, unique within its task.
+        weight: Points for meeting the requirement; negative: the requirement describes an
+            error, and meeting it costs points.
+        requirement: What a response must do (or, for a negative weight, must not).
+        section: The title (else the id) of the rubric section it belongs to.
+    """
 
     key: str
     weight: float
@@ -51,6 +59,15 @@ class Criterion:
 
 @dataclass(frozen=True)
 class Task:
+    """One DRACO task: a research problem and its rubric.
+
+    Attributes:
+        id: The task's id in its file.
+        problem: The question a configuration answers.
+        domain: The task's field (the report's per-domain columns).
+        criteria: The rubric, flattened over its sections.
+    """
+
     id: str
     problem: str
     domain: str

@@ -32,13 +32,25 @@ ALIAS = "openrouter/fusion"
 
 @dataclass(frozen=True)
 class Settings:
+    """How an evaluation runs, the same for every configuration.
+
+    Attributes:
+        grader: The model that grades each criterion.
+        repeats: Gradings per criterion (more than one: the grader samples, and scores average).
+        excluded_domains: Domains kept out of the panels' search and fetch.
+        web: Whether fusion panels have the web tools (solo models answer without tools).
+        max_completion_tokens: The cap on each answering call's completion; None: the provider's.
+        concurrency: Answers in flight at once.
+        grade_concurrency: Grading calls in flight at once.
+    """
+
     grader: str
     repeats: int = 1
     excluded_domains: tuple[str, ...] = ()
     web: bool = True
     max_completion_tokens: int | None = None
-    concurrency: int = 4  # answers in flight
-    grade_concurrency: int = 8  # grading calls in flight
+    concurrency: int = 4
+    grade_concurrency: int = 8
 
     @property
     def setup(self) -> str:
@@ -48,7 +60,16 @@ class Settings:
 
 @dataclass
 class Outcome:
-    """One task answered by one configuration, and its gradings."""
+    """One task answered by one configuration, and its gradings.
+
+    Attributes:
+        task: The task.
+        config: The configuration that answers it.
+        repeats: Gradings per criterion (as in :class:`Settings`).
+        answer: The answer's cache record (``text``, ``cost``, ``tokens``, ``seconds``...); None: not yet.
+        verdicts: The verdicts' cache records, by (criterion key, repeat).
+        error: Why the task did not finish, if it did not.
+    """
 
     task: Task
     config: Configuration

@@ -53,7 +53,12 @@ TOOL = types.Tool(
 
 @dataclass(frozen=True)
 class State:
-    """What every call shares for the server's lifetime: its config and one pooled upstream."""
+    """What every call shares for the server's lifetime: its config and one pooled upstream.
+
+    Attributes:
+        config: The server's fusion config (a call's arguments apply on top).
+        upstream: The one provider client every call uses.
+    """
 
     config: FusionConfig
     upstream: Upstream

@@ -78,7 +78,12 @@ _validator = Draft202012Validator(INPUT_SCHEMA)
 
 @dataclass(frozen=True)
 class Call:
-    """One valid call of the tool: the panel's prompt and the config it runs with."""
+    """One valid call of the tool: the panel's prompt and the config it runs with.
+
+    Attributes:
+        prompt: What the panel answers.
+        config: The server's config with the call's arguments applied.
+    """
 
     prompt: str
     config: FusionConfig

@@ -19,10 +19,21 @@ FUSION_TOOL_TYPE = "openrouter:fusion"
 
 @dataclass
 class Plan:
-    mode: str  # "alias" | "tool" | "pass"
+    """What a request asks of fusion, and how it is served.
+
+    Attributes:
+        mode: ``alias`` (model ``openrouter/fusion``), ``tool`` (tools include
+            ``openrouter:fusion``) or ``pass`` (anything else: untouched).
+        config: The fusion config: the front's, with the request's plugin or tool parameters.
+        params: The request for the upstream, fusion's own fields removed.
+        force: Tool mode: ``tool_choice`` names fusion or is ``required``.
+        extra: Room for a mode's own data; empty (nothing sets it today).
+    """
+
+    mode: str
     config: FusionConfig
-    params: dict[str, Any]  # the request for the upstream, fusion's own fields removed
-    force: bool = False  # tool_choice named fusion / "required" in tool mode
+    params: dict[str, Any]
+    force: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
 

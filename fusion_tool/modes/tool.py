@@ -46,15 +46,25 @@ NOT_OFFERED = {
 
 @dataclass
 class Turn:
-    """The state of one tool-mode request."""
+    """The state of one tool-mode request.
+
+    Attributes:
+        plan: The request's plan (mode ``tool``).
+        messages: The conversation so far (continued from memory), with the rounds added.
+        decision: The gate's decision on whether fusion is offered.
+        usage: Every inner call of the request, the calling model's included.
+        results: The fusion runs of this request.
+        runs: Fusion runs in this user turn, counting earlier requests'.
+        text: The answer's streamed text, for its citations.
+    """
 
     plan: Plan
     messages: list[dict[str, Any]]
     decision: Decision
     usage: Usage = field(default_factory=Usage)
     results: list[FusionResult] = field(default_factory=list)
-    runs: int = 0  # fusion runs in this user turn, counting earlier requests'
-    text: list[str] = field(default_factory=list)  # the answer's streamed text, for its citations
+    runs: int = 0
+    text: list[str] = field(default_factory=list)
 
     @property
     def offered(self) -> bool:

@@ -36,7 +36,12 @@ def new_marker(texts: Sequence[str], token: Callable[[], str] | None = None) -> 
 
 @dataclass(frozen=True)
 class Fenced:
-    """A block of fenced texts and the marker that closes them."""
+    """A block of fenced texts and the marker that closes them.
+
+    Attributes:
+        marker: The random marker on every BEGIN and END line of the block.
+        text: The block: each text between its BEGIN and END lines.
+    """
 
     marker: str
     text: str

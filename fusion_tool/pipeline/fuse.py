@@ -20,9 +20,23 @@ from fusion_tool.provider.upstream import Upstream
 
 @dataclass
 class FusionResult:
-    """What one fusion run found. :meth:`tool_result` is the JSON the calling model reads."""
+    """What one fusion run found. :meth:`tool_result` is the JSON the calling model reads.
 
-    status: str  # "ok" | "error"
+    Attributes:
+        status: ``ok``, or ``error`` when no panelist answered (or none in time).
+        responses: The answers, ``{"model", "content"}`` each, in seat order.
+        failed_models: The panelists that failed, ``{"model", "error", "status_code"}`` each.
+        analysis: The judge's analysis (consensus, contradictions, partial coverage, unique
+            insights, blind spots); None when the judge failed or the run did.
+        error: What went wrong, when ``status`` is ``error``.
+        failure_reason: Why, as a code: ``all_panels_failed``, ``deadline_exceeded``...
+        usage: Every inner call of the run, and their sums.
+        sources: What the answering panelists' research tools showed or read, for citations.
+        trace: How the run went: the judge's model, structured-output form and error, and the
+            panel's seconds.
+    """
+
+    status: str
     responses: list[dict[str, str]] = field(default_factory=list)
     failed_models: list[dict[str, Any]] = field(default_factory=list)
     analysis: dict[str, Any] | None = None

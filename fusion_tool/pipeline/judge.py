@@ -23,6 +23,17 @@ from fusion_tool.provider.upstream import Upstream
 
 @dataclass
 class Verdict:
+    """What the judge made of the panel's answers.
+
+    Attributes:
+        analysis: The analysis, valid against ``schemas/analysis.json`` and with the neutral
+            labels mapped back to model names; None when the judge gave none.
+        calls: The judge's calls (a repair round included).
+        error: Why there is no analysis, when there is none.
+        mode: The structured-output form the provider took (``json_schema``, ``json_object``,
+            ``prompt``); None before the first call.
+    """
+
     analysis: dict[str, Any] | None
     calls: list[Call] = field(default_factory=list)
     error: str | None = None

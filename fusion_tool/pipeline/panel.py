@@ -37,7 +37,18 @@ ToolsFactory = Callable[[], Tools | None]
 
 @dataclass
 class Seat:
-    """One panelist's outcome."""
+    """One panelist's outcome.
+
+    Attributes:
+        index: The seat's position in the panel (a model may sit twice).
+        model: The panelist's model.
+        content: Its answer; None when it failed.
+        error: Why it failed, when it did.
+        status_code: The provider's HTTP status for the failure, when there was one.
+        calls: Its calls (research tool rounds included).
+        sources: What its research tools showed or read.
+        seconds: Wall time of its whole turn.
+    """
 
     index: int
     model: str

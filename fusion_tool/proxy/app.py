@@ -46,11 +46,23 @@ TRUST_ENV = True  # as the SDK does: HTTPS_PROXY / NO_PROXY / SSL_CERT_FILE appl
 
 @dataclass
 class Runtime:
-    """What every request of one server shares."""
+    """What every request of one server shares.
+
+    Attributes:
+        config: The server's fusion config (a request's plugin or tool parameters apply on top).
+        upstream: The one provider client every fused call uses.
+        relay: Pass-through to the provider; None in process, where the SDK seam sends what
+            fusion does not serve itself.
+        memory: Tool mode's continuation memory.
+        inflight: The cap on fused requests in flight.
+        keepalive_seconds: Seconds between SSE keep-alive comments.
+        max_body_bytes: The largest request body read.
+        on_event: A listener for every fused call's progress events; None: none.
+    """
 
     config: FusionConfig
     upstream: Upstream
-    relay: Relay | None  # None in process: the SDK seam sends what fusion does not serve itself
+    relay: Relay | None
     memory: Memory
     inflight: Inflight
     keepalive_seconds: float

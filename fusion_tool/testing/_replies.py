@@ -44,6 +44,11 @@ class ToolCall:
     how a client copes with a model's broken arguments) or any JSON-able value (encoded with
     `json.dumps`). When `id` is None the provider makes a deterministic one:
     `call_<request index>_<position of the call>`.
+
+    Attributes:
+        name: the function's name.
+        arguments: the arguments, a JSON string or a JSON-able value.
+        id: the call's id; None: a deterministic one.
     """
 
     name: str
@@ -55,7 +60,7 @@ class ToolCall:
 class Reply:
     """What the scripted provider answers to one request. Every field is optional.
 
-    Content:
+    Attributes:
         text: the assistant's message content.
         json: shorthand for `text=json.dumps(json)`, for judges and other JSON-mode callers.
         tool_calls: function calls the assistant makes (`finish_reason` becomes "tool_calls").
@@ -64,21 +69,21 @@ class Reply:
         finish_reason: overrides the computed "stop" / "tool_calls".
         usage: the `usage` object to report; when None it is computed from word counts and
             `ScriptedProvider.prices` (see `ScriptedProvider`).
-
-    Errors:
         status: the HTTP status. Anything >= 400 is sent as an error with the OpenAI envelope
             `{"error": {"message", "type", "code", "param"}}`.
         error: the error message; setting it on a reply whose status is below 400 makes the
             status 500.
-        error_type, error_code: override the envelope's `type` and `code`.
+        error_type: overrides the envelope's `type`.
+        error_code: overrides the envelope's `code`.
         headers: extra response headers, for errors and successes alike
             (`Reply(status=429, headers={"Retry-After": "1"})`).
-
-    Timing (all cancellable: a client that gives up is seen as `ScriptedRequest.cancelled`):
         delay: seconds to wait before the response starts.
         hang: never answer; wait until the client goes away.
         chunk_delay: seconds between streamed chunks.
         chunk_size: characters per streamed content delta and per tool-argument fragment.
+
+    The waits (`delay`, `hang`, `chunk_delay`) are all cancellable: a client that gives up
+    is seen as `ScriptedRequest.cancelled`.
     """
 
     text: str | None = None

@@ -18,14 +18,24 @@ FETCH_TYPE = "openrouter:web_fetch"
 
 @dataclass(frozen=True)
 class ResearchConfig:
-    """Which tools a panelist has and their limits; ``ResearchConfig.from_tools`` builds one."""
+    """Which tools a panelist has and their limits; ``ResearchConfig.from_tools`` builds one.
+
+    Attributes:
+        search: Whether ``web_search`` is offered.
+        fetch: Whether ``web_fetch`` is offered.
+        max_results: The most results one ``web_search`` returns.
+        search_rules: The domains search results may come from.
+        fetch_rules: The domains ``web_fetch`` may read.
+        max_uses: ``web_fetch`` calls per panelist; None: only ``max_tool_calls`` limits them.
+        max_content_tokens: The cap on one fetched page's text, in tokens (about 4 characters each).
+    """
 
     search: bool = True
     fetch: bool = True
     max_results: int = DEFAULT_MAX_RESULTS
     search_rules: DomainRules = field(default_factory=DomainRules)
     fetch_rules: DomainRules = field(default_factory=DomainRules)
-    max_uses: int | None = None  # web_fetch calls per panelist; None: only max_tool_calls limits
+    max_uses: int | None = None
     max_content_tokens: int = DEFAULT_MAX_CONTENT_TOKENS
 
     @property

@@ -66,7 +66,16 @@ def tokens(text: str) -> list[str]:
 
 @dataclass(frozen=True)
 class Document:
-    rel: str  # posix path relative to the root
+    """One document of a local corpus.
+
+    Attributes:
+        rel: Its POSIX path relative to the corpus's root.
+        title: Its first non-empty line (an HTML file's ``<title>``), else its path.
+        text: Its text (an HTML file's without the tags).
+        content_type: The media type its suffix names (see ``SUFFIXES``).
+    """
+
+    rel: str
     title: str
     text: str
     content_type: str

@@ -54,6 +54,15 @@ def normalize_path(path: str) -> str:
 
 @dataclass(frozen=True)
 class DomainPattern:
+    """One domain pattern: ``example.com`` (and its subdomains), ``*.example.com`` (subdomains
+    only), either with a path prefix (``example.com/docs``).
+
+    Attributes:
+        host: The normalised host.
+        subdomains_only: Written ``*.host``: the host itself does not match.
+        path: The normalised path prefix; ``""``: any path.
+    """
+
     host: str
     subdomains_only: bool = False
     path: str = ""
@@ -101,7 +110,12 @@ def _patterns(items: Iterable[str] | None, field_name: str) -> tuple[DomainPatte
 
 @dataclass(frozen=True)
 class DomainRules:
-    """Allowed and blocked patterns; an empty ``allowed`` allows every domain."""
+    """Allowed and blocked patterns; an empty ``allowed`` allows every domain.
+
+    Attributes:
+        allowed: The patterns a URL must match one of; empty: any.
+        blocked: The patterns no URL may match (they win over ``allowed``).
+    """
 
     allowed: tuple[DomainPattern, ...] = field(default=())
     blocked: tuple[DomainPattern, ...] = field(default=())

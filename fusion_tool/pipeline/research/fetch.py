@@ -73,13 +73,32 @@ async def system_resolve(host: str, port: int) -> list[str]:
 
 @dataclass(frozen=True)
 class _Target:
-    url: httpx.URL  # what was asked for
-    ip: IPAddress  # where the connection goes
-    name: str | None  # the DNS name, None for an IP literal
+    """One checked hop.
+
+    Attributes:
+        url: What was asked for.
+        ip: Where the connection goes (checked).
+        name: The DNS name (for ``Host`` and SNI); None for an IP literal.
+    """
+
+    url: httpx.URL
+    ip: IPAddress
+    name: str | None
 
 
 @dataclass
 class _Body:
+    """The body of the last hop, as read (capped).
+
+    Attributes:
+        url: The URL it came from (after redirects).
+        status: The HTTP status.
+        media_type: The allowed media type it was read as.
+        charset: The charset the response named, if any.
+        data: The body, content-encoding undone, at most ``max_bytes``.
+        truncated: Whether the cap cut it.
+    """
+
     url: httpx.URL
     status: int
     media_type: str

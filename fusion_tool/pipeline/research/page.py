@@ -7,7 +7,17 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Page:
-    """A fetched document as readable text."""
+    """A fetched document as readable text.
+
+    Attributes:
+        url: Where it was read (after redirects; a ``corpus://`` URL for a local document).
+        title: Its title, else its URL.
+        text: Its readable text, capped (marked where the cap cut it).
+        content_type: The media type it was read as.
+        status: The HTTP status.
+        bytes_read: Bytes of body read.
+        truncated: Whether the text (or the body) was cut.
+    """
 
     url: str
     title: str

@@ -41,6 +41,13 @@ MAX_PROVIDER_RESULTS = 20
 
 @dataclass(frozen=True)
 class Source:
+    """A page a panelist's search showed or its fetch read, for the answer's citations.
+
+    Attributes:
+        url: The page's URL.
+        title: Its title on one line, else its URL.
+    """
+
     url: str
     title: str
 
