@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from .conftest import JUDGE, PANEL
 
 
@@ -59,3 +61,15 @@ def test_demo_is_labelled_simulated_and_shows_the_whole_flow():
     assert out.stderr.startswith("SIMULATED")
     assert "sim/alpha: done" in out.stderr and "contradiction:" in out.stderr
     assert "weight loss" in out.stdout
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["ask", "--help"], ["serve", "--help"], ["eval", "--help"],
+                                  ["mcp", "--help"], ["demo", "--help"], ["ask"], ["serve", "--port", "x"]])
+def test_help_and_argument_errors_import_nothing_heavy(argv):
+    """--help and every argument error answer before the SDK, the proxy or jsonschema is imported
+    (importing the openai SDK alone takes about a second on a 2-core machine)."""
+    code = ("import sys\nfrom fusion_tool.cli.main import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit:\n"
+            "    pass\nheavy = [m for m in ('openai', 'starlette', 'jsonschema', 'httpx', 'mcp', 'rich') if m in sys.modules]\n"
+            "print('HEAVY', heavy, file=sys.stderr)")
+    out = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, timeout=60)
+    assert "HEAVY []" in out.stderr, out.stderr[-2000:]

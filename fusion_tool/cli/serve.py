@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import argparse
 
-from fusion_tool.core.config import LOG_LEVELS
-from fusion_tool.proxy.server import DEFAULT_GRACEFUL_SECONDS, DEFAULT_HOST, DEFAULT_PORT, serve
+from fusion_tool.core.config import (
+    DEFAULT_GRACEFUL_SECONDS,
+    LOG_LEVELS,
+)
+from fusion_tool.core.config import (
+    DEFAULT_SERVE_HOST as DEFAULT_HOST,
+)
+from fusion_tool.core.config import (
+    DEFAULT_SERVE_PORT as DEFAULT_PORT,
+)
 
 
 def _positive_int(text: str) -> int:
@@ -31,6 +39,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Serve until interrupted; a ConfigError (e.g. a public host without a token) propagates."""
+    from fusion_tool.proxy.server import serve  # the proxy's imports only when it is asked for
+
     serve(args.host, args.port, workers=args.workers, log_level=args.log_level,
           max_inflight=args.max_inflight, graceful_seconds=args.graceful_timeout)
     return 0

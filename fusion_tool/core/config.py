@@ -28,7 +28,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from fusion_tool.core import schemas
 from fusion_tool.core.errors import ConfigError
 
 DEFAULT_BASE_URL = "https://openrouter.ai/api/v1"
@@ -43,6 +42,9 @@ DEFAULT_MAX_RETRIES = 2
 DEFAULT_LOG_LEVEL = "warning"
 #: the levels ``FUSION_LOG_LEVEL`` and ``--log-level`` accept (never uvicorn's "trace")
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
+DEFAULT_SERVE_HOST = "127.0.0.1"  # fusion-tool serve / mcp --http: loopback unless told otherwise
+DEFAULT_SERVE_PORT = 8000
+DEFAULT_GRACEFUL_SECONDS = 120  # on shutdown, seconds requests in flight get before they are cancelled
 #: fused requests one proxy worker runs at once before it answers 429
 DEFAULT_PROXY_MAX_INFLIGHT = 64
 #: seconds between SSE keep-alive comments while a fused stream has nothing to send
@@ -184,6 +186,8 @@ class FusionConfig:
         if not params:
             return self
         kind = "plugin" if "id" in params else "parameters"
+        from fusion_tool.core import schemas  # jsonschema: only when a request carries parameters
+
         schemas.check(dict(params), "fusion_config", kind, field=field_name)
         changes: dict[str, Any] = {}
         if "preset" in params:

@@ -12,17 +12,24 @@ from typing import Any
 import uvicorn
 from uvicorn.supervisors import Multiprocess
 
-from fusion_tool.core.config import DEFAULT_LOG_LEVEL, FusionConfig, LogSettings, export_to_workers, proxy_token
+from fusion_tool.core.config import (
+    DEFAULT_GRACEFUL_SECONDS,
+    DEFAULT_LOG_LEVEL,
+    DEFAULT_SERVE_HOST,
+    DEFAULT_SERVE_PORT,
+    FusionConfig,
+    LogSettings,
+    export_to_workers,
+    proxy_token,
+)
 from fusion_tool.core.errors import ConfigError
 from fusion_tool.core.log import configure
 from fusion_tool.core.serving import bind_tcp, serve_in_thread
 from fusion_tool.proxy.app import create_app
 from fusion_tool.proxy.auth import is_loopback
 
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 8000
-#: seconds requests in flight get to finish on shutdown (SIGTERM / Ctrl-C) before they are cancelled
-DEFAULT_GRACEFUL_SECONDS = 120
+DEFAULT_HOST = DEFAULT_SERVE_HOST
+DEFAULT_PORT = DEFAULT_SERVE_PORT
 
 
 def check_bind(host: str, token: str | None) -> None:
