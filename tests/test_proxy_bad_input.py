@@ -11,8 +11,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from . import test_proxy
 from .conftest import PANEL
-from .test_proxy import SEED, provider, proxy, proxy_config, root, shared  # noqa: F401  (fixtures)
+from .test_proxy import SEED, root
+
+# test_proxy's fixtures, used here by name (an assignment, not an import a parameter redefines)
+provider, proxy = test_proxy.provider, test_proxy.proxy
+proxy_config, shared = test_proxy.proxy_config, test_proxy.shared
 
 USER = {"role": "user", "content": "Why is the sky blue, and why are sunsets red?"}
 

@@ -11,9 +11,10 @@ import argparse
 import asyncio
 import sys
 
+from fusion_tool.core.config import DEFAULT_LOG_LEVEL, LOG_LEVELS
+
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8001  # beside the proxy's 8000
-LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -58,5 +59,5 @@ def run(args: argparse.Namespace, no_provider: str) -> int:
     from fusion_tool.proxy.auth import TokenAuth
 
     app = TokenAuth(http_app(create_server(config), host), token)
-    serve_http(app, host, DEFAULT_PORT if args.port is None else args.port, log_level=args.log_level or "warning")
+    serve_http(app, host, DEFAULT_PORT if args.port is None else args.port, log_level=args.log_level or DEFAULT_LOG_LEVEL)
     return 0
