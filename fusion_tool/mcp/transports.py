@@ -15,6 +15,7 @@ import uvicorn
 from mcp.server import Server
 from mcp.server.stdio import stdio_server
 
+from fusion_tool.core.config import DEFAULT_LOG_LEVEL
 from fusion_tool.core.errors import ConfigError
 from fusion_tool.core.serving import bind_tcp
 
@@ -35,7 +36,7 @@ def http_app(server: Server[Any], host: str) -> Any:
     return server.streamable_http_app(streamable_http_path=MCP_PATH, host=host)
 
 
-def serve_http(app: Any, host: str, port: int, *, log_level: str = "warning") -> None:
+def serve_http(app: Any, host: str, port: int, *, log_level: str = DEFAULT_LOG_LEVEL) -> None:
     """Serve ``app`` on ``host:port`` (0: a free port) until interrupted; says where on stderr."""
     try:
         sock = bind_tcp(host, port, backlog=128)

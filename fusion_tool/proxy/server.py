@@ -24,7 +24,7 @@ from fusion_tool.core.config import (
 )
 from fusion_tool.core.errors import ConfigError
 from fusion_tool.core.log import configure
-from fusion_tool.core.serving import bind_tcp, serve_in_thread
+from fusion_tool.core.serving import STARTUP_TIMEOUT, bind_tcp, serve_in_thread
 from fusion_tool.proxy.app import create_app
 from fusion_tool.proxy.auth import is_loopback
 
@@ -96,7 +96,8 @@ def serve(
 
 
 @contextlib.contextmanager
-def running(app: Any, port: int = 0, *, graceful_seconds: int = 1, startup_timeout: float = 10.0) -> Iterator[str]:
+def running(app: Any, port: int = 0, *, graceful_seconds: int = 1,
+            startup_timeout: float = STARTUP_TIMEOUT) -> Iterator[str]:
     """Serve ``app`` on 127.0.0.1:``port`` (0: a free port) from a background thread; yields
     the base URL ``http://127.0.0.1:PORT/v1`` once it accepts connections, stops it on exit."""
     with serve_in_thread(app, port, lifespan="on", graceful_seconds=graceful_seconds, name="the fusion proxy",
