@@ -11,10 +11,10 @@ import argparse
 import asyncio
 import sys
 
-from fusion_tool.core.config import DEFAULT_LOG_LEVEL, LOG_LEVELS
+from fusion_tool.core.config import DEFAULT_LOG_LEVEL, DEFAULT_SERVE_HOST, DEFAULT_SERVE_PORT, LOG_LEVELS
 
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 8001  # beside the proxy's 8000
+DEFAULT_HOST = DEFAULT_SERVE_HOST
+DEFAULT_PORT = DEFAULT_SERVE_PORT + 1  # beside the proxy's
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
