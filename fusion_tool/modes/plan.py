@@ -102,13 +102,28 @@ def plan(request: dict[str, Any], base: FusionConfig) -> Plan:
 
 
 def _forced(params: dict[str, Any]) -> bool:
-    """``tool_choice`` names fusion, or is "required" with fusion the only tool."""
+    """``tool_choice`` names fusion, or is "required" with fusion the only tool.
+
+    A ``tool_choice`` of a shape no provider takes is refused here, naming the field: tool mode
+    reads it (and may replace it), so it cannot be left for the provider to refuse.
+    """
     choice = params.get("tool_choice")
-    if choice == "required":
-        return not params.get("tools")
-    if isinstance(choice, dict):
-        function = choice.get("function") or {}
-        return choice.get("type") in ("function", FUSION_TOOL_TYPE) and (
-            function.get("name") == "fusion" or choice.get("type") == FUSION_TOOL_TYPE
-        )
+    if choice is None or isinstance(choice, str):
+        return choice == "required" and not params.get("tools")
+    if not isinstance(choice, dict):
+        raise ConfigError("tool_choice", 'must be "none", "auto", "required" or an object '
+                          '{"type": "function", "function": {"name": ...}}')
+    kind = choice.get("type")
+    if not isinstance(kind, str):
+        raise ConfigError("tool_choice.type", 'must be a string: "function" or "openrouter:fusion"')
+    function = choice.get("function")
+    if function is not None and not isinstance(function, dict):
+        raise ConfigError("tool_choice.function", 'must be an object {"name": ...}')
+    if kind == FUSION_TOOL_TYPE:
+        return True
+    if kind == "function":
+        name = (function or {}).get("name")
+        if not isinstance(name, str):
+            raise ConfigError("tool_choice.function.name", "must be the name of a tool, a string")
+        return name == "fusion"
     return False
