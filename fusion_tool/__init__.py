@@ -53,10 +53,10 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerly
-    from fusion_tool.core.config import ALIASES, PRESETS, FusionConfig
-    from fusion_tool.core.errors import ConfigError, FusionError, FusionFailed, UpstreamError
-    from fusion_tool.core.events import Event
-    from fusion_tool.core.usage import Call, Usage
-    from fusion_tool.modes.gate import Decision, GateConfig, should_deliberate
-    from fusion_tool.pipeline.fuse import FusionResult, fuse
-    from fusion_tool.sdk.wrapper import wrap_openai
+    from fusion_tool.core.config import ALIASES, PRESETS, FusionConfig  # noqa: F401
+    from fusion_tool.core.errors import ConfigError, FusionError, FusionFailed, UpstreamError  # noqa: F401
+    from fusion_tool.core.events import Event  # noqa: F401
+    from fusion_tool.core.usage import Call, Usage  # noqa: F401
+    from fusion_tool.modes.gate import Decision, GateConfig, should_deliberate  # noqa: F401
+    from fusion_tool.pipeline.fuse import FusionResult, fuse  # noqa: F401
+    from fusion_tool.sdk.wrapper import wrap_openai  # noqa: F401
