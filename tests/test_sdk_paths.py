@@ -37,6 +37,7 @@ from tests.frameworks.conftest import (
     WRITER_ANSWER,
     assert_fused,
     panel_requests,
+    proxy_url,  # noqa: F401  (the fixture)
     world,  # noqa: F401  (the fixture)
 )
 
@@ -398,11 +399,64 @@ async def test_the_sdk_never_resends_a_fused_call(side):
     assert sorted(r.model for r in side.provider.requests) == sorted(PANEL)  # one panel, not three
 
 
+@pytest.mark.xfail(strict=True, reason="a client timeout is retried by the SDK (no response, so no "
+                   "x-should-retry): each try starts a new panel")
+async def test_a_client_timeout_never_reruns_the_panel(side):
+    for model in PANEL:
+        side.provider.add(model, Reply(text="slow", delay=2))
+    client = side.client(max_retries=2).with_options(timeout=0.2)
+    with pytest.raises(openai.APITimeoutError):
+        await side.create(client, model=FUSION, messages=MESSAGES)
+    assert len(panel_requests(side.provider)) <= len(PANEL)
+
+
 async def test_a_pass_through_is_retried_as_the_sdk_retries(side):
     side.provider.add(PLAIN, [Reply(status=500, error="blip", headers={"retry-after-ms": "10"}), PLAIN_ANSWER])
     client = side.client(max_retries=1)
     assert (await side.create(client, model=PLAIN, messages=MESSAGES)).choices[0].message.content == PLAIN_ANSWER
     assert [r.model for r in side.provider.requests] == [PLAIN, PLAIN]
+
+
+# -- the same paths through the proxy --------------------------------------------------------------
+
+async def test_every_path_through_the_proxy(side, proxy_url):  # noqa: F811
+    """The plain SDK pointed at ``fusion-tool serve``: the same paths, the same answers."""
+    options = {"base_url": proxy_url, "api_key": "anything", "max_retries": 0}
+    client = openai.AsyncOpenAI(**options) if side.is_async else openai.OpenAI(**options)
+    completions = client.chat.completions
+    tool_mode = {"extra_body": {"plugins": [{"id": "fusion"}]}}
+    assert (await side(completions.create(model=FUSION, messages=MESSAGES))).choices[0].message.content == WRITER_ANSWER
+    assert (await side(completions.create(model=AGENT, messages=MESSAGES, tools=[FUSION_TOOL]))
+            ).choices[0].message.content == AGENT_ANSWER
+    assert (await side(completions.create(model=AGENT, messages=MESSAGES, **tool_mode))
+            ).choices[0].message.content == AGENT_ANSWER
+    chunks = await side.chunks(await side(completions.create(model=FUSION, messages=MESSAGES, stream=True)))
+    assert text_of(chunks) == WRITER_ANSWER
+    raw = await side(completions.with_raw_response.create(model=FUSION, messages=MESSAGES))
+    assert raw.parse().choices[0].message.content == WRITER_ANSWER
+    parsed = await side(completions.parse(model=FUSION, messages=MESSAGES, response_format=Verdict))
+    assert parsed.choices[0].message.parsed == Verdict(**VERDICT)
+    fields = sentinel_fields(openai.NOT_GIVEN)
+    assert (await side(completions.create(model=FUSION, messages=MESSAGES, **fields))
+            ).choices[0].message.content == WRITER_ANSWER
+    assert_fused(side.provider, turns=7)
+    side.provider.reset()
+    if side.is_async:
+        async with completions.with_streaming_response.create(model=FUSION, messages=MESSAGES) as response:
+            streamed = await response.parse()
+        async with completions.stream(model=FUSION, messages=MESSAGES) as stream:
+            final = await stream.get_final_completion()
+    else:
+        with completions.with_streaming_response.create(model=FUSION, messages=MESSAGES) as response:
+            streamed = response.parse()
+        with completions.stream(model=FUSION, messages=MESSAGES) as stream:
+            final = stream.get_final_completion()
+    assert streamed.choices[0].message.content == final.choices[0].message.content == WRITER_ANSWER
+    assert (await side(completions.create(model=PLAIN, messages=MESSAGES))).choices[0].message.content == PLAIN_ANSWER
+    assert_fused(side.provider, turns=2)
+    with pytest.raises(openai.BadRequestError) as refused:
+        await side(completions.create(model=FUSION, messages=MESSAGES, n=2))
+    assert refused.value.body["param"] == "n"
 
 
 # -- parity of the surface --------------------------------------------------------------------------

@@ -16,10 +16,13 @@ from .conftest import (
     FUSION_PLUGIN,
     HARD,
     LOOKUP_RESULT,
+    PLAIN,
+    PLAIN_ANSWER,
     WRITER_ANSWER,
     assert_fused,
     first_request_of,
     need,
+    panel_requests,
 )
 
 agents = need("agents")
@@ -123,6 +126,14 @@ async def test_the_model_as_a_string_needs_unknown_prefix_mode(world, config):
 
 
 @pytest.mark.parametrize("how", ["run", "run_streamed"])
+async def test_pass_through(world, config, how):
+    lookups = Lookups()
+    agent = make_agent(wrap_openai(world.async_openai(), config=config), PLAIN, lookups)
+    assert await run(agent, how) == PLAIN_ANSWER
+    assert panel_requests(world) == []
+
+
+@pytest.mark.parametrize("how", ["run", "run_streamed"])
 async def test_through_the_proxy(world, proxy_url, how):
     import openai
 
@@ -135,3 +146,6 @@ async def test_through_the_proxy(world, proxy_url, how):
     assert await run(agent, how) == AGENT_ANSWER
     assert_fused(world)
     assert lookups.queries == ["company size", "company size"]
+    world.reset()
+    assert await run(make_agent(client, PLAIN, lookups), how) == PLAIN_ANSWER
+    assert panel_requests(world) == []
