@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import socket
 
 import pytest
 
@@ -20,6 +22,35 @@ ANALYSIS = {
     "unique_insights": [{"model": "Response 2", "insight": "impurities raise it slightly"}],
     "blind_spots": ["superheating"],
 }
+
+
+# -- no internet: pytest-socket (pyproject's addopts) lets a test connect to loopback only; this
+# refuses the name lookups it does not see, so no test can reach a resolver either. A test that
+# needs a name answered uses the seams (SafeFetcher's resolve=, the search providers' clients).
+
+_REAL_GETADDRINFO = socket.getaddrinfo
+
+
+def _loopback_name(host: object) -> bool:
+    if isinstance(host, bytes):
+        host = host.decode(errors="replace")
+    if host in (None, "", "localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(str(host).split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+def _guarded_getaddrinfo(host, *args, **kwargs):
+    if not _loopback_name(host):
+        raise socket.gaierror(socket.EAI_NONAME, f"tests: a name lookup of {host!r} (only loopback is allowed)")
+    return _REAL_GETADDRINFO(host, *args, **kwargs)
+
+
+@pytest.fixture(autouse=True)
+def _no_name_lookups(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(socket, "getaddrinfo", _guarded_getaddrinfo)
 
 
 def is_writer(req: ScriptedRequest) -> bool:
