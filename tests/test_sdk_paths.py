@@ -459,6 +459,19 @@ async def test_every_path_through_the_proxy(side, proxy_url):  # noqa: F811
     assert refused.value.body["param"] == "n"
 
 
+# -- lifecycle ---------------------------------------------------------------------------------------
+
+def test_closing_a_sync_client_ends_the_thread_it_started(world, config):  # noqa: F811
+    import threading
+
+    before = set(threading.enumerate())
+    with wrap_openai(world.openai(), config=config) as client:
+        client.chat.completions.create(model=FUSION, messages=MESSAGES)
+        started = {t for t in threading.enumerate() if t not in before and t.name == "fusion-tool-sdk-loop"}
+        assert started  # the sync seam runs fusion on a private loop...
+    assert not any(t.is_alive() for t in started)  # ...which ends with the client
+
+
 # -- parity of the surface --------------------------------------------------------------------------
 
 def public(obj: Any) -> set[str]:

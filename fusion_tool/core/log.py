@@ -5,13 +5,13 @@ application's own logging setup decides what is shown (nothing below WARNING by 
 :func:`configure` is what the CLI and the proxy call: a stderr handler, JSON when asked
 (``FUSION_LOG=json``), level from ``FUSION_LOG_LEVEL`` (default ``warning``), both read by
 :class:`~fusion_tool.core.config.LogSettings`.
-Keys and Authorization headers never reach a log line, whatever the configuration.
+Keys and Authorization headers never reach a log line, whatever the configuration: every
+event passes :func:`fusion_tool.core.scrub.scrub_value`, the rules client-facing text passes too.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import sys
 from collections.abc import MutableMapping
 from typing import Any
@@ -19,25 +19,14 @@ from typing import Any
 import structlog
 
 from fusion_tool.core.config import DEFAULT_LOG_LEVEL, LogSettings
+from fusion_tool.core.scrub import scrub_value
 
-_SECRET_KEYS = re.compile(r"(?:^|[_-])(api[_-]?key|authorization|token|secret|password)$", re.IGNORECASE)
-_SECRET_VALUES = re.compile(r"(Bearer\s+)\S+|\b(?:sk|pk|rk)-[A-Za-z0-9_\-]{8,}", re.IGNORECASE)
 _state = {"json": False}
 
 
-def _scrub(value: Any) -> Any:
-    if isinstance(value, str):
-        return _SECRET_VALUES.sub(lambda m: (m.group(1) or "") + "[redacted]", value)
-    if isinstance(value, dict):
-        return {k: "[redacted]" if _SECRET_KEYS.search(str(k)) else _scrub(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return type(value)(_scrub(v) for v in value)
-    return value
-
-
 def redact(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
-    """A structlog processor: drop secrets by key name and by their look."""
-    return {k: "[redacted]" if _SECRET_KEYS.search(k) else _scrub(v) for k, v in event.items()}
+    """A structlog processor: drop secrets by key name and by their look (``core.scrub``'s rules)."""
+    return scrub_value(dict(event))
 
 
 _json = structlog.processors.JSONRenderer()

@@ -130,7 +130,7 @@ async def _run_seat(
         seat.error = "cancelled"
         raise
     except Exception as exc:  # a panelist's bug or odd reply must not sink the panel
-        seat.error = f"{type(exc).__name__}: {exc}"
+        seat.error = upstream.scrub(f"{type(exc).__name__}: {exc}")
     finally:
         seat.seconds = time.monotonic() - started
         seat.sources = list(tools.sources) if tools is not None else []

@@ -4,6 +4,8 @@ Wraps either an ``openai.AsyncOpenAI`` (awaited directly) or an ``openai.OpenAI`
 worker thread) so the async core serves sync users with their own client, settings and all.
 The SDK's own retries are turned off on the clients used here, so exactly one retry loop runs:
 408/409/429/5xx and connection errors, ``Retry-After`` honoured, capped backoff with jitter.
+A provider's error text is scrubbed of secrets (``core.scrub``, with this client's key) as it
+becomes an :class:`UpstreamError`, since that text goes on to clients.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from openai.types.chat import ChatCompletion, ChatCompletionChunk
 from fusion_tool.core.config import DEFAULT_MAX_RETRIES, FusionConfig
 from fusion_tool.core.errors import UpstreamError
 from fusion_tool.core.log import get_logger
+from fusion_tool.core.scrub import scrub
 from fusion_tool.core.usage import Call
 from fusion_tool.provider import retry
 from fusion_tool.provider.dialect import NO_RESPONSE_FORMAT, Dialect, ToolCallDeltas, dialect_for, response_format
@@ -91,6 +94,14 @@ class Upstream:
     def base_url(self) -> str:
         return str(self.client.base_url)
 
+    def scrub(self, text: str) -> str:
+        """``text`` (a provider's, or about its answer) without secrets: ``core.scrub``'s rules
+        and this client's own key, whatever its shape. Every :class:`UpstreamError` is scrubbed."""
+        return scrub(text, (getattr(self.client, "api_key", None),))
+
+    def _failed(self, exc: BaseException, model: Any) -> UpstreamError:
+        return UpstreamError(self.scrub(_message(exc)), status_code=_status(exc), model=model)
+
     async def _create(self, params: dict[str, Any], timeout: float | None) -> Any:
         params = self.dialect.adapt(params)
         # The SDK's own POST rather than ``chat.completions.create``: same client, auth, headers,
@@ -133,7 +144,7 @@ class Upstream:
                 log.info("retry" if decision.retry else "no_retry", model=params.get("model"), status=status,
                          attempt=attempt, reason=decision.reason, delay=round(decision.delay, 3))
                 if not decision.retry:
-                    raise UpstreamError(_message(exc), status_code=status, model=params.get("model")) from exc
+                    raise self._failed(exc, params.get("model")) from exc
                 await self._sleep(decision.delay)
 
     async def complete(
@@ -204,7 +215,7 @@ class Upstream:
                 while (chunk := await asyncio.to_thread(next, iterator, done)) is not done:
                     yield repair(chunk)
         except (openai.APIError, openai.APIConnectionError) as exc:
-            raise UpstreamError(_message(exc), status_code=_status(exc), model=params.get("model")) from exc
+            raise self._failed(exc, params.get("model")) from exc
         finally:
             close = getattr(stream, "close", None)
             if close is not None:

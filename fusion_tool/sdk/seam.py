@@ -82,7 +82,8 @@ class SyncFusionTransport(httpx2.BaseTransport):
     ``original``."""
 
     def __init__(self, app: Any, original: httpx2.Client, config: FusionConfig) -> None:
-        self._app = ThreadedASGITransport(app, loop=LoopThread("fusion-tool-sdk-loop"))
+        self._loop = LoopThread("fusion-tool-sdk-loop")
+        self._app = ThreadedASGITransport(app, loop=self._loop)
         self._original = original
         self._config = config
 
@@ -94,3 +95,4 @@ class SyncFusionTransport(httpx2.BaseTransport):
 
     def close(self) -> None:
         self._original.close()
+        self._loop.close()  # the private loop's thread ends with the client
