@@ -12,16 +12,14 @@ One scripted world for every framework (``world``):
   the structured output the same way).
 
 ``assert_fused`` is what every test checks: the panel ran (each panelist asked once for the
-turn) and the judge read it. A guard refuses any connection, and any name lookup, that is not
-loopback: these tests never touch the internet.
+turn) and the judge read it. The suite's network guard (``tests/conftest.py``) holds here too:
+loopback only, so a framework that phones home fails its test.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import os
-import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -136,41 +134,3 @@ def assert_fused(provider: ScriptedProvider, turns: int = 1) -> None:
 
 def first_request_of(provider: ScriptedProvider, model: str) -> ScriptedRequest:
     return provider.requests_for(model)[0]
-
-
-# -- no internet ------------------------------------------------------------------------------
-
-def _loopback(host: Any) -> bool:
-    if host in (None, "localhost", b"localhost", ""):
-        return True
-    try:
-        return ipaddress.ip_address(host.decode() if isinstance(host, bytes) else host).is_loopback
-    except ValueError:
-        return False
-
-
-@pytest.fixture(autouse=True)
-def loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Any connection or name lookup beyond loopback fails the test that made it."""
-    real_connect, real_connect_ex, real_getaddrinfo = socket.socket.connect, socket.socket.connect_ex, socket.getaddrinfo
-
-    def check(sock: socket.socket, address: Any) -> None:
-        if sock.family in (socket.AF_INET, socket.AF_INET6) and not _loopback(address[0]):
-            raise OSError(f"tests/frameworks: a connection to {address!r} (only loopback is allowed)")
-
-    def connect(sock: socket.socket, address: Any) -> Any:
-        check(sock, address)
-        return real_connect(sock, address)
-
-    def connect_ex(sock: socket.socket, address: Any) -> Any:
-        check(sock, address)
-        return real_connect_ex(sock, address)
-
-    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
-        if not _loopback(host):
-            raise socket.gaierror(f"tests/frameworks: a name lookup of {host!r} (only loopback is allowed)")
-        return real_getaddrinfo(host, *args, **kwargs)
-
-    monkeypatch.setattr(socket.socket, "connect", connect)
-    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
-    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
