@@ -144,6 +144,7 @@ async def test_usage_is_the_sum_over_every_inner_call(provider, config):
     usages = [provider.usage_of(r) for r in provider.requests]
     assert completion.usage.total_tokens == sum(u["total_tokens"] for u in usages) == sum(c["total_tokens"] for c in calls)
     assert completion.usage.prompt_tokens == sum(u["prompt_tokens"] for u in usages)
+    assert completion.usage.completion_tokens == sum(u["completion_tokens"] for u in usages)
     assert completion.usage.cost == pytest.approx(sum(u["cost"] for u in usages))
 
 
@@ -158,7 +159,10 @@ def test_streaming_alias_yields_sdk_chunks_and_summed_usage(provider, config):
     assert text == "A streamed fused answer, in several pieces."
     assert len([c for c in chunks if c.choices and c.choices[0].delta.content]) > 1
     closing = chunks[-1]  # the SDK's own chunk, with the summed usage and the fusion record
-    assert closing.choices == [] and closing.usage.total_tokens == sum(c["total_tokens"] for c in closing.fusion["calls"])
+    reported = provider.total_usage()  # the provider's own figures, the streamed writer's included
+    assert closing.choices == [] and (closing.usage.prompt_tokens, closing.usage.completion_tokens,
+                                      closing.usage.total_tokens) == (
+        reported["prompt_tokens"], reported["completion_tokens"], reported["total_tokens"])
     assert len(closing.fusion["calls"]) == 5 and closing.usage.total_tokens > 0
 
 

@@ -45,7 +45,10 @@ def test_ask_json_is_the_whole_result(provider):
     result = json.loads(out.stdout)
     assert result["answer"] == "The fused answer." and result["status"] == "ok"
     assert [r["model"] for r in result["responses"]] == [PANEL[0], PANEL[1]]
-    assert result["usage"]["total_tokens"] == sum(c["total_tokens"] for c in result["calls"])
+    reported = provider.total_usage()  # the provider's own figures: what the CLI prints must add up to them
+    assert {k: result["usage"][k] for k in ("prompt_tokens", "completion_tokens", "total_tokens")} == {
+        k: reported[k] for k in ("prompt_tokens", "completion_tokens", "total_tokens")}
+    assert [c["stage"] for c in result["calls"]] == ["panel", "panel", "judge", "writer"]
     assert set(result["analysis"]) == {"consensus", "contradictions", "partial_coverage", "unique_insights",
                                        "blind_spots"}
 

@@ -7,6 +7,8 @@ import json
 import logging
 import time
 
+import pytest
+
 from fusion_tool import FusionConfig, fuse
 from fusion_tool.core.log import configure
 from fusion_tool.testing import Reply
@@ -19,7 +21,10 @@ async def test_fuse_returns_the_tool_result_shape(provider, config):
     out = result.tool_result()
     assert out["status"] == "ok" and len(out["responses"]) == 3 and out["failed_models"] == []
     assert set(out["analysis"]) == {"consensus", "contradictions", "partial_coverage", "unique_insights", "blind_spots"}
-    assert result.usage.total_tokens == sum(c.total_tokens for c in result.usage.calls)
+    reported = provider.total_usage()  # what the provider itself reported, summed: an independent figure
+    assert (result.usage.prompt_tokens, result.usage.completion_tokens, result.usage.total_tokens) == (
+        reported["prompt_tokens"], reported["completion_tokens"], reported["total_tokens"]) != (0, 0, 0)
+    assert len(result.usage.calls) == 4 and result.usage.cost == pytest.approx(reported["cost"])
 
 
 async def test_fuse_without_a_client_uses_the_configured_base_url(provider, config):

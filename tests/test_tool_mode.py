@@ -192,7 +192,10 @@ async def test_tool_mode_streams_the_final_answer(agent_provider, config):
     deltas = [c.choices[0].delta.content for c in chunks if c.choices and c.choices[0].delta.content]
     assert "".join(deltas) == "A streamed answer built on the panel." and len(deltas) > 3
     calls = chunks[-1].fusion["calls"]
-    assert chunks[-1].usage.total_tokens == sum(c["total_tokens"] for c in calls) > 0
+    reported = agent_provider.total_usage()  # the provider's own figures, every inner call's
+    assert (chunks[-1].usage.prompt_tokens, chunks[-1].usage.completion_tokens, chunks[-1].usage.total_tokens) == (
+        reported["prompt_tokens"], reported["completion_tokens"], reported["total_tokens"])
+    assert agent_provider.requests[-1].usage["completion_tokens"] > 0  # the streamed last turn counts too
     assert len(panel_requests(agent_provider)) == 3
     assert [c["stage"] for c in calls].count("caller") == 2 and [c["stage"] for c in calls].count("panel") == 3
 
