@@ -24,10 +24,32 @@ def test_retry_after_forms():
     assert retry_after({"retry-after": "soon"}) is None and retry_after({}) is None
 
 
+def test_the_policy_is_the_documented_one():
+    # the module docstring's numbers, written out: a change to any of them is a change of policy
+    assert (BACKOFF_BASE, BACKOFF_CAP, BACKOFF_JITTER, RETRY_AFTER_CAP) == (0.5, 8.0, 0.5, 60.0)
+
+
 @given(attempt=st.integers(1, 50), seed=st.integers())
 def test_backoff_is_capped_and_jittered(attempt, seed):
     delay = backoff(attempt, random.Random(seed))
-    assert 0 < delay <= BACKOFF_CAP
+    full = min(8.0, 0.5 * 2 ** (attempt - 1))  # doubling from 0.5 s, capped at 8 s
+    assert full * 0.5 <= delay <= full
+
+
+def test_the_jitter_spreads_the_waits_over_half_the_backoff():
+    assert backoff(3, _Fixed(0.0)) == 2.0 and backoff(3, _Fixed(1.0)) == 1.0 and backoff(3, _Fixed(0.5)) == 1.5
+    assert backoff(9, _Fixed(1.0)) == 4.0
+    spread = {round(backoff(2, random.Random(seed)), 6) for seed in range(50)}
+    assert len(spread) > 40 and min(spread) >= 0.5 and max(spread) <= 1.0
+
+
+def test_a_failure_without_a_hint_waits_the_backoff():
+    for attempt, full in ((1, 0.5), (2, 1.0), (5, 8.0), (6, 8.0)):
+        decision = decide(503, {}, attempt, 10, rng=_Fixed(0.0))
+        assert decision.retry and decision.delay == full and decision.reason == "status 503"
+    assert decide(None, None, 1, 2, rng=_Fixed(1.0)).delay == 0.25  # a connection error: the same backoff
+    assert not decide(503, {}, 3, 2).retry and not decide(503, {}, 1, 0).retry
+    assert decide(503, {}, 2, 2).retry  # the last allowed retry
 
 
 @pytest.mark.parametrize(("status", "retried"), [(408, True), (409, True), (429, True), (500, True), (503, True),
@@ -43,6 +65,7 @@ async def test_which_statuses_are_retried(provider, status, retried):
     if retried:
         completion, _ = await upstream.complete("panel", model="m", messages=[{"role": "user", "content": "q"}])
         assert completion.choices[0].message.content == "ok" and len(waits) == 1
+        assert 0.25 <= waits[0] <= 0.5  # the first backoff, jittered
     else:
         with pytest.raises(UpstreamError) as info:
             await upstream.complete("panel", model="m", messages=[{"role": "user", "content": "q"}])
@@ -139,6 +162,29 @@ def test_backoff_doubles_up_to_the_cap():
 class _NoJitter(random.Random):
     def random(self) -> float:
         return 0.0
+
+
+class _Fixed(random.Random):
+    def __init__(self, value: float) -> None:
+        super().__init__()
+        self.value = value
+
+    def random(self) -> float:
+        return self.value
+
+
+async def test_the_loop_waits_what_the_provider_asks_then_backs_off(provider):
+    headers = [{"Retry-After": "2"}, {"retry-after-ms": "1500"}, {}]
+    provider.add("m", lambda req: Reply(status=429, headers=headers[req.attempt - 1]) if req.attempt <= 3
+                 else Reply(text="ok"))
+    waits = []
+
+    async def no_sleep(seconds):
+        waits.append(seconds)
+
+    upstream = Upstream(provider.async_openai(), max_retries=3, sleep=no_sleep)
+    await upstream.complete("panel", model="m", messages=[{"role": "user", "content": "q"}])
+    assert waits[:2] == [2.0, 1.5] and 1.0 <= waits[2] <= 2.0  # the third: our backoff for retry 3
 
 
 async def test_every_decision_is_logged_with_its_reason(provider, caplog):
