@@ -26,8 +26,12 @@ def test_every_answer_stays_inside_its_own_fence(answers, seed):
     messages, labels, block = build_prompt("the question", seats, random.Random(seed))
     assert block.text in messages[1]["content"] and block.marker in messages[0]["content"]
     fenced = unfence(block, kind="RESPONSE")
-    # each fence holds exactly one answer, and together they are the panel's answers (shuffled)
-    assert sorted(fenced) == sorted(answers)
+    # each fence holds exactly one answer, the one of the model its label names, in the shuffled order
+    by_model = {s.model: s.content for s in seats}
+    assert fenced == [by_model[labels[f"Response {i}"]] for i in range(1, len(seats) + 1)]
+    order = list(seats)
+    random.Random(seed).shuffle(order)  # the seed's own shuffle, not the panel's order
+    assert list(labels.values()) == [s.model for s in order]
     assert len(labels) == len(answers) and set(labels.values()) == {s.model for s in seats}
     for model in labels.values():  # labels are neutral: no model name reaches the judge
         assert model not in messages[1]["content"]
