@@ -399,15 +399,25 @@ async def test_the_sdk_never_resends_a_fused_call(side):
     assert sorted(r.model for r in side.provider.requests) == sorted(PANEL)  # one panel, not three
 
 
-@pytest.mark.xfail(strict=True, reason="a client timeout is retried by the SDK (no response, so no "
-                   "x-should-retry): each try starts a new panel")
 async def test_a_client_timeout_never_reruns_the_panel(side):
+    """The fused call is bounded by the client's own timeout, so it answers (here: the deadline
+    passed, not retried) before the SDK would give up and re-send it for a new panel."""
     for model in PANEL:
         side.provider.add(model, Reply(text="slow", delay=2))
-    client = side.client(max_retries=2).with_options(timeout=0.2)
-    with pytest.raises(openai.APITimeoutError):
+    client = side.client(max_retries=2).with_options(timeout=0.5)
+    with pytest.raises(openai.APIStatusError) as info:
         await side.create(client, model=FUSION, messages=MESSAGES)
-    assert len(panel_requests(side.provider)) <= len(PANEL)
+    assert info.value.status_code == 504 and info.value.code == "deadline_exceeded"
+    assert len(panel_requests(side.provider)) == len(PANEL)
+
+
+async def test_a_client_timeout_leaves_room_for_the_answer(side):
+    """One slow panelist past the client's timeout: the others' answers are fused in time."""
+    side.provider.add(PANEL[0], Reply(text="slow", delay=5))
+    client = side.client(max_retries=2).with_options(timeout=1.5)
+    completion = await side.create(client, model=FUSION, messages=MESSAGES)
+    assert completion.fusion["status"] == "ok" and len(completion.fusion["responses"]) == len(PANEL) - 1
+    assert len(panel_requests(side.provider)) == len(PANEL)
 
 
 async def test_a_pass_through_is_retried_as_the_sdk_retries(side):

@@ -30,7 +30,7 @@ from fusion_tool.modes.plan import plan
 from fusion_tool.modes.serve import include_usage, serve
 from fusion_tool.provider.http import client_from_config, provider_client
 from fusion_tool.provider.upstream import Upstream
-from fusion_tool.proxy import fused, validate
+from fusion_tool.proxy import deadline, fused, validate
 from fusion_tool.proxy.accesslog import CLIENT_CLOSED_REQUEST, AccessLog
 from fusion_tool.proxy.auth import TokenAuth
 from fusion_tool.proxy.errors import as_proxy_error, error_response
@@ -87,10 +87,11 @@ async def chat_completions(request: Request) -> Any:
         if rt.relay is None:
             raise ProxyError(500, "no provider to relay to (in process, the SDK seam relays)", code="internal_error")
         return RelayResponse(rt.relay, rt.relay.request("POST", "/chat/completions", request.headers, raw))
+    p, keepalive = deadline.within(p, request.headers, rt.keepalive_seconds)
     release = rt.inflight.acquire()
     if p.params.get("stream"):
         return fused.FusedStream(serve(p, rt.upstream, rt.on_event, rt.memory), include_usage=include_usage(p),
-                                 keepalive_seconds=rt.keepalive_seconds, release=release)
+                                 keepalive_seconds=keepalive, release=release)
     try:
         return await fused.complete(request.receive, p, rt.upstream, rt.memory, rt.on_event)
     finally:

@@ -24,6 +24,7 @@ import httpx2
 from fusion_tool.core.config import FusionConfig
 from fusion_tool.core.errors import FusionError
 from fusion_tool.modes.plan import plan
+from fusion_tool.proxy.deadline import CLIENT_TIMEOUT_HEADER
 from fusion_tool.provider.asgi import LoopThread, StreamingASGITransport, ThreadedASGITransport
 
 #: paths whose requests fusion may serve; every other request goes straight on
@@ -49,13 +50,15 @@ def is_fused(request: httpx2.Request, config: FusionConfig) -> bool:
 
 
 def for_app(request: httpx2.Request) -> httpx2.Request:
-    """``request`` with the path the app routes: the SDK puts its base URL's path in front
-    (OpenRouter's ``/api/v1``, an Azure deployment's ``/openai/deployments/{model}``), the app
-    knows only the fused path itself."""
+    """``request`` as the app takes it: the path it routes (the SDK puts its base URL's path in
+    front: OpenRouter's ``/api/v1``, an Azure deployment's ``/openai/deployments/{model}``), and
+    the client's read timeout, which bounds the fused call (``proxy/deadline.py``)."""
     path = next(p for p in FUSED_PATHS if request.url.path.endswith(p))
-    if request.url.path == path:
-        return request
-    return httpx2.Request(request.method, request.url.copy_with(path=path), headers=request.headers,
+    headers = request.headers.copy()
+    read = (request.extensions.get("timeout") or {}).get("read")
+    if read is not None:  # the app answers before this client gives up (and re-sends: a new panel)
+        headers[CLIENT_TIMEOUT_HEADER] = repr(float(read))
+    return httpx2.Request(request.method, request.url.copy_with(path=path), headers=headers,
                           content=request.content, extensions=request.extensions)
 
 
