@@ -239,15 +239,44 @@ def test_pass_through_relays_upstream_errors_with_their_status(proxy, provider):
     assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "model_not_found"
 
 
-def test_pass_through_streams_bytes_as_they_come(proxy, provider):
-    provider.add(PLAIN, Reply(text="one two three four five six seven eight", chunk_size=4, chunk_delay=0.05))
-    client = openai.OpenAI(base_url=proxy, api_key=CLIENT_KEY, max_retries=0)
-    started = time.monotonic()
-    arrivals = []
-    for _ in client.chat.completions.create(model=PLAIN, messages=[{"role": "user", "content": "x"}], stream=True):
-        arrivals.append(time.monotonic() - started)
-    assert len(arrivals) > 8
-    assert arrivals[0] < 0.2 and arrivals[-1] > 0.4  # the first chunk did not wait for the last
+def _sse(content: str) -> bytes:
+    chunk = {"id": "c", "object": "chat.completion.chunk", "created": 0, "model": PLAIN,
+             "choices": [{"index": 0, "delta": {"content": content}, "finish_reason": None}]}
+    return f"data: {json.dumps(chunk)}\n\n".encode()
+
+
+def test_pass_through_streams_bytes_as_they_come(proxy_config):
+    """By causality, not by the clock: the provider sends its second chunk only once the client
+    holds the first, which it can only do if the proxy relayed the first as it came."""
+    client_has_first = threading.Event()
+    released = []
+
+    async def provider_app(scope, receive, send):
+        if scope["type"] == "lifespan":
+            while (message := await receive())["type"] != "lifespan.shutdown":
+                await send({"type": message["type"] + ".complete"})
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        while (await receive()).get("more_body"):
+            pass
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/event-stream")]})
+        await send({"type": "http.response.body", "body": _sse("first"), "more_body": True})
+        released.append(await asyncio.to_thread(client_has_first.wait, 20))  # False: it never came
+        for content in (" second", " third"):
+            await send({"type": "http.response.body", "body": _sse(content), "more_body": True})
+        await send({"type": "http.response.body", "body": b"data: [DONE]\n\n", "more_body": False})
+
+    from fusion_tool.testing._server import serve_in_thread
+
+    with serve_in_thread(provider_app) as upstream, serve(proxy_config.replace(base_url=upstream)) as url:
+        client = openai.OpenAI(base_url=url, api_key=CLIENT_KEY, max_retries=0)
+        texts = []
+        for chunk in client.chat.completions.create(model=PLAIN, messages=[{"role": "user", "content": "x"}],
+                                                    stream=True):
+            texts.append(chunk.choices[0].delta.content)
+            client_has_first.set()
+    assert texts == ["first", " second", " third"]
+    assert released == [True]  # the rest was sent after the client had read the first chunk
 
 
 def test_pass_through_is_unreachable_as_502(proxy_config):
