@@ -456,3 +456,46 @@ def test_streamed_deltas_concatenate_to_the_exact_text(text: str, size: int) -> 
     assert "".join(deltas) == text
     assert all(len(d) == size for d in deltas[:-1])
     _stream_provider.reset()
+
+
+# -- the Responses API -------------------------------------------------------------------------------
+
+LOOKUP_TOOL = {"type": "function", "name": "lookup", "parameters": {"type": "object", "properties": {}}}
+
+
+def _responses_agent(req: ScriptedRequest) -> Reply:
+    if req.messages[-1].get("role") == "tool":
+        return Reply(text=f"Done with {req.messages[-1]['content']}.", chunk_size=3)
+    return Reply(tool_calls=[ToolCall("lookup", {"q": req.last_user_text})])
+
+
+def test_responses_create_and_stream_answer_from_the_same_behaviours() -> None:
+    with ScriptedProvider({"m": _responses_agent}) as provider, provider.serve() as base_url:
+        client = openai.OpenAI(base_url=base_url, api_key="k", max_retries=0)
+        first = client.responses.create(model="m", input="size?", instructions="Be brief.", tools=[LOOKUP_TOOL])
+        call = first.output[0]
+        assert call.type == "function_call" and call.name == "lookup" and json.loads(call.arguments) == {"q": "size?"}
+        seen = provider.requests[-1]
+        assert seen.api == "responses" and seen.tool_names == ["lookup"] and seen.system_text == "Be brief."
+        assert seen.body["input"] == "size?"  # the body as sent; `messages` is its chat reading
+        replay = [{"role": "user", "content": [{"type": "input_text", "text": "size?"}]}, call.to_dict(),
+                  {"type": "function_call_output", "call_id": call.call_id, "output": "40"}]
+        with client.responses.stream(model="m", input=replay) as stream:
+            types = [e.type for e in stream]
+            final = stream.get_final_response()
+        assert final.output_text == "Done with 40."
+        assert types[:4] == ["response.created", "response.in_progress", "response.output_item.added",
+                             "response.content_part.added"]
+        assert types[-4:] == ["response.output_text.done", "response.content_part.done",
+                              "response.output_item.done", "response.completed"]
+        assert provider.requests[-1].messages[-2]["tool_calls"][0]["id"] == call.call_id
+        assert final.usage.input_tokens == provider.requests[-1].usage["prompt_tokens"]
+
+
+def test_responses_bad_bodies_get_the_providers_400() -> None:
+    with ScriptedProvider({"m": "x"}) as provider:
+        client = provider.openai()
+        with pytest.raises(openai.BadRequestError, match="input"):
+            client.post("/responses", body={"model": "m"}, cast_to=dict)
+        with pytest.raises(openai.NotFoundError):
+            client.responses.create(model="unknown", input="hi")

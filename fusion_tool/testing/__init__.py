@@ -1,7 +1,8 @@
 """A scripted, deterministic OpenAI-compatible provider for tests, benchmarks and demos.
 
-It speaks the Chat Completions wire format over real HTTP, so code under test uses the real
-`openai` SDK, unchanged, without a key or the internet. Each model is driven by a
+It speaks the Chat Completions and the Responses wire formats over real HTTP (the same
+behaviours answer `POST /chat/completions` and `POST /responses`), so code under test uses the
+real `openai` SDK, unchanged, without a key or the internet. Each model is driven by a
 *behaviour*: a plain function of the request (sync or `async def`), a fixed text, a `Reply`,
 a raw JSON body, or a list of these played in order.
 

@@ -4,6 +4,8 @@ Routes (an optional `/v1` prefix is accepted and ignored):
 
 - `POST /chat/completions`: runs the model's behaviour and answers as JSON or as a
   `text/event-stream` stream;
+- `POST /responses`: the same behaviours on the Responses API (`_responses`): the request is
+  read as chat messages, the reply is a `response` object or its stream of typed events;
 - `GET /models` and `GET /models/{id}`: the registered models;
 - anything else: 404 with the OpenAI error envelope.
 
@@ -22,6 +24,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any, Protocol
 
+from fusion_tool.testing import _responses
 from fusion_tool.testing._replies import Reply, ScriptedRequest
 from fusion_tool.testing._wire import SSE_DONE, completion_body, error_body, sse_event, stream_chunks
 
@@ -42,7 +45,7 @@ class ProviderCore(Protocol):
     def model_ids(self) -> list[str]: ...
 
     def open_request(
-        self, body: dict[str, Any], headers: dict[str, str]
+        self, body: dict[str, Any], headers: dict[str, str], *, api: str = "chat"
     ) -> tuple[ScriptedRequest, Callable[[], Awaitable[Reply | dict[str, Any]]]]: ...
 
     def usage_for(self, request: ScriptedRequest, reply: Reply) -> dict[str, Any]: ...
@@ -133,6 +136,11 @@ class ScriptedApp:
                 await _send_json(send, 405, error_body(405, f"Method {method} not allowed."))
                 return
             await self._chat(scope, receive, send)
+        elif path == "/responses":
+            if method != "POST":
+                await _send_json(send, 405, error_body(405, f"Method {method} not allowed."))
+                return
+            await self._chat(scope, receive, send, api="responses")
         elif path == "/models" and method == "GET":
             data = [self._model_card(m) for m in self._core.model_ids()]
             await _send_json(send, 200, {"object": "list", "data": data})
@@ -164,11 +172,11 @@ class ScriptedApp:
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
-    async def _chat(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _chat(self, scope: Scope, receive: Receive, send: Send, api: str = "chat") -> None:
         raw = await _read_body(receive)
         if raw is None:
             return
-        body, problem = _parse_chat_body(raw)
+        body, problem = _parse_chat_body(raw) if api == "chat" else _responses.parse_body(raw)
         if body is None:
             await _send_json(send, 400, error_body(400, problem))
             return
@@ -176,7 +184,7 @@ class ScriptedApp:
         for key, value in scope.get("headers", ()):
             name, text = key.decode("latin-1").lower(), value.decode("latin-1")
             headers[name] = f"{headers[name]}, {text}" if name in headers else text
-        request, resolve = self._core.open_request(body, headers)
+        request, resolve = self._core.open_request(body, headers, api=api)
         await self._race_disconnect(request, self._respond(request, resolve, send), receive)
 
     @staticmethod
@@ -238,8 +246,8 @@ class ScriptedApp:
             await self._stream(request, reply, send, headers)
         else:
             usage = request._status.usage = self._core.usage_for(request, reply)
-            body = completion_body(request, reply, usage, int(time.time()))
-            await _send_json(send, 200, body, headers, request)
+            whole = completion_body if request.api == "chat" else _responses.response_body
+            await _send_json(send, 200, whole(request, reply, usage, int(time.time())), headers, request)
 
     async def _stream(
         self, request: ScriptedRequest, reply: Reply, send: Send, headers: list[tuple[str, str]]
@@ -249,11 +257,14 @@ class ScriptedApp:
         request._status.status_code = 200
         await send({"type": "http.response.start", "status": 200, "headers": raw})
         usage = request._status.usage = self._core.usage_for(request, reply)
-        for n, chunk in enumerate(stream_chunks(request, reply, usage, int(time.time()))):
+        chat = request.api == "chat"
+        chunks = (stream_chunks if chat else _responses.stream_events)(request, reply, usage, int(time.time()))
+        encode = sse_event if chat else _responses.sse_event
+        for n, chunk in enumerate(chunks):
             if n and reply.chunk_delay:
                 await asyncio.sleep(reply.chunk_delay)
-            await send({"type": "http.response.body", "body": sse_event(chunk), "more_body": True})
-        await _send_last(send, SSE_DONE, request)
+            await send({"type": "http.response.body", "body": encode(chunk), "more_body": True})
+        await _send_last(send, SSE_DONE if chat else b"", request)  # a Responses stream ends without [DONE]
 
     @staticmethod
     def _headers(request: ScriptedRequest, extra: dict[str, str]) -> list[tuple[str, str]]:

@@ -14,6 +14,7 @@ import openai
 
 from fusion_tool.provider.asgi import LoopThread, StreamingASGITransport, ThreadedASGITransport
 from fusion_tool.provider.http import transport_client
+from fusion_tool.testing import _responses
 from fusion_tool.testing._app import ScriptedApp
 from fusion_tool.testing._replies import Behaviour, Reply, ReplyLike, ScriptedRequest
 from fusion_tool.testing._server import serve_in_loop, serve_in_thread
@@ -176,13 +177,15 @@ class ScriptedProvider:
         return self.models
 
     def open_request(
-        self, body: dict[str, Any], headers: dict[str, str]
+        self, body: dict[str, Any], headers: dict[str, str], *, api: str = "chat"
     ) -> tuple[ScriptedRequest, Any]:
-        """Record a request and pick its behaviour; returns it and a coroutine function."""
-        model, messages = body["model"], body["messages"]
+        """Record a request and pick its behaviour; returns it and a coroutine function.
+        ``api`` is ``chat`` or ``responses`` (whose input is read as chat messages)."""
+        model = body["model"]
+        messages = body["messages"] if api == "chat" else _responses.request_messages(body)
         key = (model, json.dumps(messages, sort_keys=True, default=str))
         tools = body.get("tools")
-        response_format = body.get("response_format")
+        response_format = body.get("response_format") if api == "chat" else _responses.text_format(body)
         with self._lock:
             attempt = self._attempts[key] = self._attempts.get(key, 0) + 1
             request = ScriptedRequest(
@@ -195,6 +198,7 @@ class ScriptedProvider:
                 response_format=response_format if isinstance(response_format, dict) else None,
                 attempt=attempt,
                 index=len(self._log),
+                api=api,
             )
             self._log.append(request)
             behaviour = self._behaviours.get(model, self.default)

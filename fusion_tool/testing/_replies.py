@@ -165,6 +165,9 @@ class ScriptedRequest:
             succeed (`ScriptedProvider.reset` starts the count again).
         index: the request's arrival number since the last reset, from 0; also its position
             in `ScriptedProvider.requests`.
+        api: `chat` (`POST /chat/completions`) or `responses` (`POST /responses`, whose
+            `instructions` and `input` are read into `messages` as a chat transcript; `body` is
+            the Responses body as sent).
         received_at: `time.monotonic()` when the request arrived (to measure gaps, such as a
             client's back-off between two attempts).
 
@@ -183,6 +186,7 @@ class ScriptedRequest:
     response_format: dict[str, Any] | None
     attempt: int
     index: int
+    api: str = "chat"
     received_at: float = field(default_factory=time.monotonic, compare=False)
     _status: _Status = field(default_factory=_Status, repr=False, compare=False)
 
@@ -249,12 +253,15 @@ class ScriptedRequest:
 
     @property
     def tool_names(self) -> list[str]:
-        """The names of the function tools offered in the request."""
+        """The names of the function tools offered in the request (Chat Completions' nested
+        shape, or the Responses API's flat one)."""
         names = []
         for tool in self.tools:
             function = tool.get("function") if isinstance(tool, dict) else None
             if isinstance(function, dict) and isinstance(function.get("name"), str):
                 names.append(function["name"])
+            elif isinstance(tool, dict) and tool.get("type") == "function" and isinstance(tool.get("name"), str):
+                names.append(tool["name"])
         return names
 
 
