@@ -24,7 +24,8 @@ class Event:
         model: The model the step is about.
         index: The panelist's seat (a model may sit twice); None for the judge and the writer.
         data: The step's figures: ``seconds``, ``tokens``, ``cost`` (None: unknown), ``tool``,
-            ``error``, as the kind has them.
+            ``error``, ``status_code``, as the kind has them; ``panelist_done`` also carries the
+            answer (``content``) and its ``sources``, ``judge_done`` the ``analysis``.
     """
 
     kind: str
@@ -34,6 +35,10 @@ class Event:
 
 
 Listener = Callable[[Event], None]
+
+#: what an event carries for its listener but not into the log: a panelist's answer and sources
+#: (``panelist_done``), the judge's analysis (``judge_done``); the Responses API streams them
+UNLOGGED = frozenset({"content", "sources", "analysis"})
 
 
 class Emitter:
@@ -45,7 +50,8 @@ class Emitter:
 
     def __call__(self, kind: str, model: str, index: int | None = None, **data: Any) -> None:
         level = "warning" if kind.endswith("_failed") else "info"
-        getattr(self._log, level)(kind, model=model, seat=index, **data)
+        logged = {k: v for k, v in data.items() if k not in UNLOGGED}
+        getattr(self._log, level)(kind, model=model, seat=index, **logged)
         if self._listener is not None:
             try:
                 self._listener(Event(kind, model, index, data))

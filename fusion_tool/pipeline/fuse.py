@@ -122,7 +122,7 @@ async def run(
         emit("judge_failed", model, error=verdict.error, seconds=seconds)
     else:
         emit("judge_done", model, seconds=seconds, tokens=sum(c.total_tokens for c in verdict.calls),
-             cost=total_cost(c.cost for c in verdict.calls))
+             cost=total_cost(c.cost for c in verdict.calls), analysis=verdict.analysis)
     return result
 
 

@@ -137,7 +137,8 @@ async def _run_seat(
     tokens = sum(c.total_tokens for c in seat.calls)
     cost = total_cost(c.cost for c in seat.calls)
     if seat.ok:
-        emit("panelist_done", seat.model, seat.index, seconds=round(seat.seconds, 3), tokens=tokens, cost=cost)
+        emit("panelist_done", seat.model, seat.index, seconds=round(seat.seconds, 3), tokens=tokens, cost=cost,
+             content=seat.content, sources=list(seat.sources))
     else:
         emit("panelist_failed", seat.model, seat.index, seconds=round(seat.seconds, 3), error=seat.error,
              status_code=seat.status_code, tokens=tokens, cost=cost)
