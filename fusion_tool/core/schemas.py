@@ -19,7 +19,7 @@ from referencing import Registry, Resource
 
 from fusion_tool.core.errors import ConfigError
 
-_NAMES = ("fusion_tool", "fusion_config", "analysis", "tool_result", "chat_request")
+_NAMES = ("fusion_tool", "fusion_config", "analysis", "tool_result", "chat_request", "responses_request")
 
 
 def _schema_dir() -> Path:

@@ -36,6 +36,7 @@ from fusion_tool.proxy.auth import TokenAuth
 from fusion_tool.proxy.errors import as_proxy_error, error_response
 from fusion_tool.proxy.limits import Inflight
 from fusion_tool.proxy.passthrough import Relay, RelayResponse
+from fusion_tool.proxy.responses.handler import responses
 
 log = get_logger("fusion_tool.proxy")
 
@@ -197,6 +198,7 @@ def build(lifespan: Any, token: str | None, *, guarded: bool = True) -> Starlett
     for prefix in ("/v1", ""):
         routes += [
             Route(f"{prefix}/chat/completions", chat_completions, methods=["POST"]),
+            Route(f"{prefix}/responses", responses, methods=["POST"]),
             Route(f"{prefix}/models", models, methods=["GET"]),
         ]
     routes.append(Route("/healthz", healthz, methods=["GET"]))

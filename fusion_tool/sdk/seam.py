@@ -5,8 +5,9 @@ The SDK builds each request as it always does (every method: ``create``, ``parse
 ``with_raw_response``, ``with_streaming_response``, ``stream()``, ``with_options(...)``,
 Responses), then the transport reads it:
 
-- a chat completion that fusion serves (alias or tool mode, by the same ``modes.plan`` as every
-  front) goes to the proxy's app, in process, without a socket (``provider.asgi``);
+- a chat completion or a Responses request that fusion serves (alias or tool mode, by the same
+  ``modes.plan`` as every front) goes to the proxy's app, in process, without a socket
+  (``provider.asgi``);
 - anything else goes on, exactly as the SDK built it, through the caller's own HTTP client:
   base URL, key, default headers and query, organization and project, Azure auth, a custom
   ``http_client`` — all apply as if fusion were not there.
@@ -27,8 +28,9 @@ from fusion_tool.modes.plan import plan
 from fusion_tool.proxy.deadline import CLIENT_TIMEOUT_HEADER
 from fusion_tool.provider.asgi import LoopThread, StreamingASGITransport, ThreadedASGITransport
 
-#: paths whose requests fusion may serve; every other request goes straight on
-FUSED_PATHS = ("/chat/completions",)
+#: paths whose requests fusion may serve (Chat Completions and the Responses API); every other
+#: request goes straight on
+FUSED_PATHS = ("/chat/completions", "/responses")
 
 
 def is_fused(request: httpx2.Request, config: FusionConfig) -> bool:
