@@ -64,6 +64,9 @@ def test_demo_is_labelled_simulated_and_shows_the_whole_flow():
     assert out.stderr.startswith("SIMULATED")
     assert "sim/alpha: done" in out.stderr and "contradiction:" in out.stderr
     assert "weight loss" in out.stdout
+    # then both doors of the proxy: Chat Completions and the Responses API, with the fusion item
+    assert "POST /v1/chat/completions  choices[0].message: \"For weight loss" in out.stderr
+    assert "POST /v1/responses         output: openrouter:fusion (3 answers, analysis)" in out.stderr
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["ask", "--help"], ["serve", "--help"], ["eval", "--help"],

@@ -1,12 +1,15 @@
-"""``fusion-tool demo``: the whole flow against scripted models on loopback, labelled simulated."""
+"""``fusion-tool demo``: the whole flow against scripted models on loopback, labelled simulated;
+then the same question through both doors of the proxy, Chat Completions and Responses."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import re
+import sys
 from typing import Any
 
+from fusion_tool.cli.ask import ALIAS
 from fusion_tool.testing import Reply, ScriptedProvider, ScriptedRequest
 
 PANEL = ("sim/alpha", "sim/beta", "sim/gamma")
@@ -71,10 +74,39 @@ def provider() -> ScriptedProvider:
     return ScriptedProvider(behaviours)
 
 
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+async def both_doors(question: str, config: Any) -> str:
+    """The same question through both doors of ``fusion-tool serve`` (a real proxy on 127.0.0.1
+    in front of the scripted models): one Chat Completions and one Responses request, at once."""
+    import openai
+
+    from fusion_tool.proxy import create_app, running
+
+    with running(create_app(config)) as url:
+        client = openai.AsyncOpenAI(base_url=url, api_key="demo", max_retries=0)
+        chat, response = await asyncio.gather(
+            client.chat.completions.create(model=ALIAS, messages=[{"role": "user", "content": question}]),
+            client.responses.create(model=ALIAS, input=question))
+        await client.close()
+    fusion = response.output[0]
+    return "\n".join([
+        f"\nThe same question through both doors of `fusion-tool serve` ({url}, simulated):",
+        f"  POST /v1/chat/completions  choices[0].message: \"{_short(chat.choices[0].message.content or '')}\"",
+        f"  POST /v1/responses         output: {fusion.type} ({len(fusion.responses)} answers, analysis), "
+        f"message: \"{_short(response.output_text)}\"",
+    ])
+
+
 def run_demo(args: Any, make_config: Any, label: str) -> int:
     from fusion_tool.cli.ask import ask
 
     scripted = provider()
     with scripted.serve() as base_url:
         config = make_config(args, base_url=base_url, api_key="demo", panel=PANEL, judge=JUDGE, tools=())
-        return asyncio.run(ask(args.question, config, as_json=args.json, label=label))
+        code = asyncio.run(ask(args.question, config, as_json=args.json, label=label))
+        if not args.json:
+            print(asyncio.run(both_doors(args.question, config)), file=sys.stderr)
+        return code
