@@ -1,6 +1,7 @@
-"""The OpenAI Agents SDK with its default model, ``OpenAIResponsesModel`` (the Responses API),
-pointed at the proxy: alias mode and tool mode (the fusion plugin on a real model) beside a
-function tool of the user's, whole and streamed."""
+"""Agent frameworks on the Responses API, pointed at the proxy: the OpenAI Agents SDK with its
+default model, ``OpenAIResponsesModel``, and pydantic-ai's ``OpenAIResponsesModel``; alias mode
+and tool mode (the fusion plugin on a real model) beside a function tool of the user's, whole
+and streamed."""
 
 from __future__ import annotations
 
@@ -120,3 +121,41 @@ async def test_a_plain_model_passes_through_to_the_providers_responses(proxy_url
     result = await Runner.run(make_agent(proxy_url, "plain/m", Lookups()), "hi")
     assert result.final_output == "A plain answer."
     assert world.requests[-1].api == "responses" and not panel_requests(world)
+
+
+# -- pydantic-ai's Responses model ------------------------------------------------------------------
+
+def pydantic_ai_agent(url: str, model: str, lookups: Lookups, **settings):
+    pydantic_ai = pytest.importorskip("pydantic_ai", reason="pydantic-ai is not installed")
+    from pydantic_ai.models.openai import OpenAIResponsesModel as PydanticResponsesModel
+    from pydantic_ai.models.openai import OpenAIResponsesModelSettings
+    from pydantic_ai.providers.openai import OpenAIProvider
+
+    def lookup(q: str) -> str:
+        """Look up a fact about the company."""
+        lookups.queries.append(q)
+        return LOOKUP_RESULT
+
+    chosen = PydanticResponsesModel(model, provider=OpenAIProvider(base_url=url, api_key="anything"),
+                                    settings=OpenAIResponsesModelSettings(**settings))
+    return pydantic_ai.Agent(chosen, tools=[lookup])
+
+
+@pytest.mark.parametrize("streamed", [False, True], ids=["run", "run_stream"])
+async def test_pydantic_ai_alias_mode(proxy_url, world, streamed):
+    lookups = Lookups()
+    agent = pydantic_ai_agent(proxy_url, "openrouter/fusion", lookups)
+    if streamed:
+        async with agent.run_stream(HARD) as result:
+            output = await result.get_output()
+    else:
+        output = (await agent.run(HARD)).output
+    assert output == WRITER_ANSWER and lookups.queries == ["company size"]
+    assert len(panel_requests(world)) == 3 and only_chat_upstream(world)
+
+
+async def test_pydantic_ai_tool_mode(proxy_url, world):
+    lookups = Lookups()
+    agent = pydantic_ai_agent(proxy_url, AGENT, lookups, extra_body={"plugins": [{"id": "fusion"}]})
+    assert (await agent.run(HARD)).output == "Hybrid work: the panel said ok."
+    assert lookups.queries == ["company size"] and len(panel_requests(world)) == 3
