@@ -36,6 +36,17 @@ DEFAULT_MAX_TOOL_CALLS = 4
 DEFAULT_PANEL_TIMEOUT = 300.0
 #: seconds the whole fused call may take
 DEFAULT_DEADLINE = 900.0
+#: seconds the judge may take, its repair round included; past them the call goes on without
+#: the analysis, as after a judge's failure
+DEFAULT_JUDGE_TIMEOUT = 180.0
+#: seconds the writer (alias mode's final answer) may take, streamed or not; past them the call
+#: fails with ``writer_timeout`` (the proxy's 504)
+DEFAULT_WRITER_TIMEOUT = 300.0
+#: the shares of the deadline kept back from the panel for the judge and for the writer: the
+#: panel stage ends at ``1 - JUDGE_SHARE - WRITER_SHARE`` of the deadline (the panelists still
+#: out count as failed), the judge must be done by ``1 - WRITER_SHARE`` of it
+DEADLINE_JUDGE_SHARE = 0.15
+DEADLINE_WRITER_SHARE = 0.15
 #: retries per inner call (for 408/409/429/5xx and connection errors), after the first attempt
 DEFAULT_MAX_RETRIES = 2
 #: the log level the CLI and the proxy show when ``FUSION_LOG_LEVEL`` is unset
@@ -106,7 +117,12 @@ class FusionConfig:
         panel_timeout: Seconds one panelist may take (``FUSION_PANEL_TIMEOUT``).
         straggler_grace: Once more than half of the panel has answered, the seconds to wait for
             the rest (``FUSION_STRAGGLER_GRACE``); None: wait for all.
-        deadline: Seconds the whole fused call may take; what answered by then goes on to the judge.
+        deadline: Seconds the whole fused call may take. The panel stage ends early enough for
+            the judge and the writer to run (see :data:`DEADLINE_JUDGE_SHARE`): what answered by
+            then goes on to the judge, the panelists still out are in ``failed_models``.
+        judge_timeout: Seconds the judge may take; past them the call goes on without the analysis.
+        writer_timeout: Seconds the writer may take (alias mode); past them the call fails with
+            ``writer_timeout``.
         max_retries: Retries per inner call for 408/409/429/5xx and connection errors.
         min_words: The gate's floor on the user's own words; None: the gate's default.
         force: Tool mode offers fusion whatever the gate says.
@@ -126,6 +142,8 @@ class FusionConfig:
     panel_timeout: float = DEFAULT_PANEL_TIMEOUT
     straggler_grace: float | None = None
     deadline: float = DEFAULT_DEADLINE
+    judge_timeout: float = DEFAULT_JUDGE_TIMEOUT
+    writer_timeout: float = DEFAULT_WRITER_TIMEOUT
     max_retries: int = DEFAULT_MAX_RETRIES
     min_words: int | None = None
     force: bool = False
@@ -135,7 +153,7 @@ class FusionConfig:
             raise ConfigError("preset", f"unknown preset {self.preset!r}; one of {sorted(PRESETS)}")
         if not 1 <= len(self.panel or PRESETS[self.preset].panel) <= 8:
             raise ConfigError("panel", "a panel has 1 to 8 models")
-        for name in ("panel_timeout", "deadline"):
+        for name in ("panel_timeout", "deadline", "judge_timeout", "writer_timeout"):
             if getattr(self, name) <= 0:
                 raise ConfigError(name, "must be a positive number of seconds")
         if self.straggler_grace is not None and self.straggler_grace < 0:

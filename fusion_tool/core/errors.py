@@ -3,7 +3,7 @@
     FusionError                 base class: catch it to catch anything fusion-tool raises on purpose
     ├── ConfigError             a configuration value or request field is invalid (names it); also a ValueError
     ├── UpstreamError           a provider call failed for good (retries exhausted or not retryable)
-    ├── FusionFailed            a fused answer has nothing to stand on (every panelist failed, or none in time)
+    ├── FusionFailed            a fused answer has nothing to stand on (no panelist answered in time), or no writer
     ├── HostError               a URL's host is malformed or ambiguous (refused, not resolved); also a ValueError
     ├── FetchError              ``web_fetch`` could not read a page (``reason`` is fit for the model)
     │   └── FetchRefused        ... refused by policy (private address, blocked domain, bad URL)
@@ -42,11 +42,12 @@ class ConfigError(FusionError, ValueError):
 
 
 class FusionFailed(FusionError):
-    """A fused answer was asked for, but the panel gave nothing to write it from.
+    """A fused answer was asked for, but the panel gave nothing to write it from, or the writer
+    gave no answer in time.
 
-    ``failure_reason`` is the tool result's (``all_panels_failed``, ``deadline_exceeded``, ...);
-    ``failed_models`` lists each panelist's failure. The proxy answers 502 (504 for a deadline),
-    with ``failure_reason`` as the error code.
+    ``failure_reason`` is the tool result's (``all_panels_failed``, ``deadline_exceeded``, ...),
+    or ``writer_timeout``; ``failed_models`` lists each panelist's failure. The proxy answers 502
+    (504 for ``deadline_exceeded`` and ``writer_timeout``), with ``failure_reason`` as the error code.
     """
 
     def __init__(self, message: str, *, failure_reason: str, failed_models: list | None = None) -> None:

@@ -99,7 +99,8 @@ async def complete(
 ) -> ChatCompletion:
     result, params, exchange, deadline = await _deliberate(plan, upstream, on_event, memory)
     usage = Usage(list(result.usage.calls) if result is not None else [])
-    completion = _without_fusion(await write(upstream, params, usage, deadline=deadline))
+    completion = _without_fusion(await write(upstream, params, usage, deadline=deadline,
+                                             timeout=plan.config.writer_timeout))
     Emitter(on_event)("writer_done", params["model"], tokens=usage.calls[-1].total_tokens, cost=usage.calls[-1].cost)
     calls = completion.choices[0].message.tool_calls if completion.choices else None
     if memory is not None and calls and exchange:
@@ -158,7 +159,7 @@ async def stream(
     usage = Usage(list(result.usage.calls) if result is not None else [])
     text = []
     deltas = _FusionDeltas()
-    async for chunk in write_stream(upstream, params, usage, deadline=deadline):
+    async for chunk in write_stream(upstream, params, usage, deadline=deadline, timeout=plan.config.writer_timeout):
         if chunk.choices:
             kept = deltas(chunk)
             if kept is None:

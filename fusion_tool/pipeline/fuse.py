@@ -9,7 +9,7 @@ from typing import Any
 
 import openai
 
-from fusion_tool.core.config import FusionConfig
+from fusion_tool.core.config import DEADLINE_JUDGE_SHARE, DEADLINE_WRITER_SHARE, FusionConfig
 from fusion_tool.core.errors import UpstreamError
 from fusion_tool.core.events import Emitter, Listener
 from fusion_tool.core.usage import Usage, total_cost
@@ -77,22 +77,28 @@ async def run(
     on_event: Listener | None = None,
     tools_factory: ToolsFactory | None = None,
 ) -> FusionResult:
-    """Panel, then judge, within ``config.deadline``. Never raises for a provider's failure."""
+    """Panel, then judge, within ``config.deadline``. Never raises for a provider's failure.
+
+    The deadline is shared out: the panel stage ends at ``1 - DEADLINE_JUDGE_SHARE -
+    DEADLINE_WRITER_SHARE`` of it (the panelists still out then are in ``failed_models``), the
+    judge has until ``1 - DEADLINE_WRITER_SHARE`` of it and at most ``config.judge_timeout``,
+    and the rest is the writer's (alias mode). A judge that fails or runs out of time leaves the
+    analysis out; the answers stand.
+    """
     emit = Emitter(on_event)
     started = time.monotonic()
-    deadline = started + config.deadline
+    panel_by, judge_by = stage_ends(started, config.deadline)
     usage = Usage()
-    try:
-        async with asyncio.timeout(config.deadline):
-            seats = await run_panel(prompt, upstream, config, emit, tools_factory)
-    except TimeoutError:
-        return FusionResult.failed("deadline_exceeded", f"no panel answer within {config.deadline:g} s")
+    seats = await run_panel(prompt, upstream, config, emit, tools_factory, stop_at=panel_by)
     for seat in seats:
         for call in seat.calls:
             usage.add(call)
     answered = [s for s in seats if s.ok]
     failed = [s.failure() for s in seats if not s.ok]
     sources = [src for s in answered for src in s.sources]
+    if not answered and any(s.late for s in seats):
+        return FusionResult.failed("deadline_exceeded", f"no panel answer within the panel's share of the "
+                                   f"{config.deadline:g} s deadline", failed_models=failed, usage=usage)
     if not answered:
         return FusionResult.failed("all_panels_failed", "every panel model failed", failed_models=failed, usage=usage)
     result = FusionResult(
@@ -105,13 +111,18 @@ async def run(
     model = config.judge_model(calling_model)
     emit("judge_start", model)
     judge_started = time.monotonic()
+    judge_by = min(judge_by, judge_started + config.judge_timeout)
+    verdict = judging.Verdict(analysis=None)
     try:
-        verdict = await judging.judge(
-            prompt, answered, upstream, model,
-            max_completion_tokens=config.max_completion_tokens, deadline=deadline,
-        )
+        async with asyncio.timeout(max(0.0, judge_by - judge_started)):
+            await judging.judge(prompt, answered, upstream, model, max_completion_tokens=config.max_completion_tokens,
+                                deadline=judge_by, verdict=verdict)
     except UpstreamError as exc:
-        verdict = judging.Verdict(analysis=None, error=f"judge failed: {exc}")
+        verdict.error = f"judge failed: {exc}"
+    except TimeoutError:
+        verdict.error = f"judge timed out after {judge_by - judge_started:.3g} s"
+    if verdict.error is not None:
+        verdict.analysis, verdict.error = None, upstream.scrub(verdict.error)  # it may quote the judge's reply
     for call in verdict.calls:
         usage.add(call)
     result.analysis = verdict.analysis
@@ -124,6 +135,13 @@ async def run(
         emit("judge_done", model, seconds=seconds, tokens=sum(c.total_tokens for c in verdict.calls),
              cost=total_cost(c.cost for c in verdict.calls), analysis=verdict.analysis)
     return result
+
+
+def stage_ends(started: float, deadline: float) -> tuple[float, float]:
+    """When the panel stage and the judge must be done, for a run started at ``started``
+    (``time.monotonic()``) under a ``deadline`` of that many seconds; the writer has the rest."""
+    return (started + deadline * (1 - DEADLINE_JUDGE_SHARE - DEADLINE_WRITER_SHARE),
+            started + deadline * (1 - DEADLINE_WRITER_SHARE))
 
 
 async def fuse(

@@ -103,10 +103,12 @@ async def judge(
     max_completion_tokens: int | None = None,
     deadline: float | None = None,
     rng: random.Random | None = None,
+    verdict: Verdict | None = None,
 ) -> Verdict:
-    """Ask ``model`` for the analysis of the answered seats."""
+    """Ask ``model`` for the analysis of the answered seats. ``verdict``, when given, is filled
+    in as the calls are made (and returned): a caller that stops the judge keeps its calls."""
     messages, labels, _ = build_prompt(question, [s for s in seats if s.ok], rng)
-    verdict = Verdict(analysis=None)
+    verdict = verdict if verdict is not None else Verdict(analysis=None)
     extra: dict[str, Any] = {"temperature": 0}
     if max_completion_tokens is not None:
         extra["max_completion_tokens"] = max_completion_tokens

@@ -2,6 +2,8 @@
 
 A panelist that fails or times out is recorded, never fatal. With a straggler grace, once more
 than half of the panel has answered the rest get that many seconds before they count as failed.
+Under a deadline (``stop_at``), the panelists still out when it comes count as failed too, and
+what answered goes on.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ class Seat:
         calls: Its calls (research tool rounds included).
         sources: What its research tools showed or read.
         seconds: Wall time of its whole turn.
+        late: It was still out when the panel stage's deadline came, and was stopped.
     """
 
     index: int
@@ -58,6 +61,7 @@ class Seat:
     calls: list[Call] = field(default_factory=list)
     sources: list[Any] = field(default_factory=list)
     seconds: float = 0.0
+    late: bool = False
 
     @property
     def ok(self) -> bool:
@@ -151,19 +155,29 @@ async def run_panel(
     config: FusionConfig,
     emit: Emitter,
     tools_factory: ToolsFactory | None = None,
+    *,
+    stop_at: float | None = None,
 ) -> list[Seat]:
-    """Run every panelist in parallel; return every seat, answered or failed, in panel order."""
+    """Run every panelist in parallel; return every seat, answered or failed, in panel order.
+
+    ``stop_at`` (a ``time.monotonic()`` instant) ends the stage: the panelists still out are
+    stopped and marked ``late``; the seats that answered stand.
+    """
+    started = time.monotonic()
     seats = [Seat(i, model) for i, model in enumerate(config.panel_models)]
     tasks = {
         asyncio.create_task(_run_seat(seat, prompt, upstream, config, tools_factory, emit)): seat for seat in seats
     }
     pending = set(tasks)
     grace_ends: float | None = None
+    late = False
     try:
         while pending:
-            timeout = None if grace_ends is None else max(0.0, grace_ends - time.monotonic())
+            ends = min((t for t in (grace_ends, stop_at) if t is not None), default=None)
+            timeout = None if ends is None else max(0.0, ends - time.monotonic())
             done, pending = await asyncio.wait(pending, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-            if not done:  # the grace ran out
+            if not done:  # the grace or the stage ran out
+                late = grace_ends is None or (stop_at is not None and stop_at < grace_ends)
                 break
             answered = sum(1 for s in seats if s.ok)
             if grace_ends is None and config.straggler_grace is not None and answered * 2 > len(seats):
@@ -175,7 +189,12 @@ async def run_panel(
             await asyncio.gather(*pending, return_exceptions=True)
     for task in pending:
         seat = tasks[task]
-        seat.error = f"straggler: no answer within the {config.straggler_grace:g} s grace"
+        seat.late = late
+        if late:
+            seat.error = (f"deadline: no answer within the panel's {stop_at - started:.3g} s "  # type: ignore[operator]
+                          f"of the {config.deadline:g} s deadline")
+        else:
+            seat.error = f"straggler: no answer within the {config.straggler_grace:g} s grace"
         emit("panelist_failed", seat.model, seat.index, seconds=round(seat.seconds, 3), error=seat.error)
     return seats
 

@@ -31,6 +31,9 @@ _TYPES = {
     502: "upstream_error",
 }
 
+#: a fused call's failure reasons that mean "out of time": 504 rather than 502
+TIMEOUT_REASONS = frozenset({"deadline_exceeded", "writer_timeout"})
+
 #: upstream statuses inside fusion that say "your request, as sent on, was refused": relayed as
 #: they are, so that clients do not retry a whole fused call for them (SDKs retry any 5xx)
 RELAYED_UPSTREAM_STATUSES = frozenset({400, 404, 413, 422})
@@ -49,7 +52,7 @@ def as_proxy_error(exc: BaseException) -> ProxyError:
     if isinstance(exc, ConfigError):
         return ProxyError(400, str(exc), code="invalid_parameter", param=exc.field or None)
     if isinstance(exc, FusionFailed):
-        status = 504 if exc.failure_reason == "deadline_exceeded" else 502
+        status = 504 if exc.failure_reason in TIMEOUT_REASONS else 502
         return ProxyError(status, f"fusion could not answer: {exc}", code=exc.failure_reason)
     if isinstance(exc, UpstreamError):
         where = f" ({exc.model})" if exc.model else ""
