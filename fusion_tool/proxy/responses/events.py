@@ -28,7 +28,15 @@ from fusion_tool.proxy.responses.fusion_item import FusionRuns, Out
 
 @dataclass
 class _Open:
-    """An output item being streamed: a message (``text``) or a function call (``arguments``)."""
+    """An output item being streamed: a message, or a function call.
+
+    Attributes:
+        item_id: The item's id.
+        index: Its place in the response's output.
+        text: The message's text so far, or the call's arguments so far, in pieces.
+        call_id: The function call's id (what ``function_call_output`` answers).
+        name: The function's name.
+    """
 
     item_id: str
     index: int
