@@ -9,8 +9,12 @@ Every check here is a pure function, so the policy reads in one place and tests 
 * :func:`name_problem` refuses names that only mean something inside a network
   (``localhost``, single-label names, ``.internal``, cloud metadata names).
 * :func:`address_problem` refuses every address that is not plainly global unicast: loopback,
-  private, link-local, CGNAT, multicast, reserved, unspecified, documentation, cloud metadata,
-  and IPv4 embedded in IPv6 (mapped, compatible, 6to4, NAT64) is judged by its IPv4 address.
+  private, link-local, CGNAT, multicast, reserved, unspecified, documentation, cloud metadata
+  (every cloud's, including Azure's public 168.63.129.16), and IPv4 embedded in IPv6 is judged
+  by its IPv4 address: mapped, compatible, 6to4 and NAT64 stand for that address alone; ISATAP
+  (``…:0:5efe:a.b.c.d``, ``…:200:5efe:a.b.c.d``) and Teredo (``2001::/32``, the client's address
+  in the last 32 bits, inverted) are refused for an embedded address that is, and judged as
+  IPv6 addresses too.
 """
 
 from __future__ import annotations
@@ -27,9 +31,16 @@ METADATA_ADDRESSES = frozenset(
     for a in (
         "169.254.169.254",  # AWS, GCP, Azure, OpenStack, DigitalOcean...
         "169.254.170.2",  # AWS ECS task metadata
+        "169.254.170.23",  # AWS EKS Pod Identity Agent
         "169.254.169.253",  # AWS DNS
+        "168.63.129.16",  # Azure WireServer and platform channel: a public address
         "100.100.100.200",  # Alibaba Cloud
+        "192.0.0.192",  # Oracle Cloud Classic
+        "169.254.42.42",  # Scaleway
         "fd00:ec2::254",  # AWS IMDS over IPv6
+        "fd00:ec2::23",  # AWS EKS Pod Identity Agent over IPv6
+        "fd20:ce::254",  # GCP, IPv6-only instances
+        "fd00:42::42",  # Scaleway over IPv6
     )
 )
 
@@ -103,6 +114,9 @@ _BLOCKED_V6 = tuple(
 )
 
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+_TEREDO = ipaddress.IPv6Network("2001::/32")
+#: ISATAP interface identifiers (RFC 5214): bits 64-95 of the address, before the IPv4 address
+_ISATAP_IDS = frozenset({0x00005EFE, 0x02005EFE})
 _LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
 _NUMERIC_LABEL = re.compile(r"^(0x[0-9a-f]*|[0-9]+)$")
 
@@ -180,14 +194,23 @@ def name_problem(name: str) -> str | None:
 
 
 def embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
-    """The IPv4 address an IPv6 address stands for (mapped, 6to4, NAT64), if any."""
+    """The IPv4 address an IPv6 address carries (mapped, 6to4, NAT64, Teredo, ISATAP), if any."""
     if ip.ipv4_mapped is not None:
         return ip.ipv4_mapped
     if ip.sixtofour is not None:
         return ip.sixtofour
     if ip in _NAT64:
         return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    if ip in _TEREDO:  # the client's address, every bit inverted (RFC 4380)
+        return ipaddress.IPv4Address((int(ip) & 0xFFFFFFFF) ^ 0xFFFFFFFF)
+    if (int(ip) >> 32) & 0xFFFFFFFF in _ISATAP_IDS:
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
     return None
+
+
+def _stands_for_ipv4(ip: ipaddress.IPv6Address) -> bool:
+    """Mapped, 6to4 and NAT64 addresses reach their IPv4 address and nothing else."""
+    return ip.ipv4_mapped is not None or ip.sixtofour is not None or ip in _NAT64
 
 
 def address_problem(ip: IPAddress) -> str | None:
@@ -198,7 +221,10 @@ def address_problem(ip: IPAddress) -> str | None:
         inner = embedded_ipv4(ip)
         if inner is not None:
             problem = address_problem(inner)
-            return f"{problem} (embedded in IPv6)" if problem else None
+            if problem:
+                return f"{problem} (embedded in IPv6)"
+            if _stands_for_ipv4(ip):
+                return None
     if ip.is_loopback:
         return "loopback address"
     if ip in METADATA_ADDRESSES:

@@ -11,6 +11,11 @@ One hop, in order (redirects repeat every step for the next hop, at most ``max_r
    TLS SNI/certificate check keep the name), so a second, rebinding answer is never asked for;
 6. stream the body up to ``max_bytes`` decoded bytes, under one total timeout.
 
+A redirect's ``Location`` is judged by :func:`_next_url` as soon as the response arrives (an
+httpx response hook, since httpx builds its own next request from it even when it does not
+follow it): backslashes and a scheme without ``//`` (``http:127.0.0.1:8080/x``, read as a host
+by some parsers and as a path by others) are refused, and so is anything httpx cannot parse.
+
 No proxy from the environment, no cookies, no credentials are ever sent; the client comes from
 :func:`fusion_tool.provider.http.fetch_client`. Every address that is not global unicast is
 refused, loopback included, with no switch to open it: the test suite reaches its loopback
@@ -216,9 +221,11 @@ class SafeFetcher:
     def _client(self) -> httpx.AsyncClient:
         if self._ssl is None and self._transport is None:
             self._ssl = fetch_tls()
-        return fetch_client(
+        client = fetch_client(
             timeout=self.timeout, connect_timeout=self.connect_timeout, verify=self._ssl, transport=self._transport
         )
+        client.event_hooks["response"].append(_judge_location)
+        return client
 
     def _request_parts(self, target: _Target) -> tuple[httpx.URL, dict[str, str], dict[str, str]]:
         headers = {"User-Agent": self._user_agent, "Accept": ACCEPT, "Accept-Encoding": ACCEPT_ENCODING}
@@ -252,10 +259,22 @@ class SafeFetcher:
                 return _Body(target.url, resp.status_code, media_type, charset, body.body, body.truncated)
         except httpx.TimeoutException:
             raise FetchError("timed out") from None
+        except httpx.InvalidURL:  # httpx's own reading of a Location our rules let through
+            raise FetchRefused("malformed redirect location") from None
         except httpx.HTTPError as exc:
             if _caused_by(exc, ssl.SSLCertVerificationError):
                 raise FetchError("TLS certificate check failed") from None
             raise FetchError(f"connection failed ({type(exc).__name__})") from None
+
+
+async def _judge_location(response: httpx.Response) -> None:
+    """Refuse a redirect's ``Location`` before httpx reads it (see the module docstring)."""
+    if response.status_code in _REDIRECTS and "location" in response.headers:
+        _next_url(response.request.url, response.headers["location"])
+
+
+#: a scheme followed by anything but ``//``: no authority, so no host all parsers agree on
+_SCHEME_WITHOUT_AUTHORITY = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:(?!//)")
 
 
 def _next_url(current: httpx.URL, location: str | None) -> httpx.URL:
@@ -263,6 +282,8 @@ def _next_url(current: httpx.URL, location: str | None) -> httpx.URL:
         raise FetchError("redirect without a location")
     if "\\" in location:
         raise FetchRefused("backslash in redirect location")
+    if _SCHEME_WITHOUT_AUTHORITY.match(location.strip()):
+        raise FetchRefused("redirect location has a scheme but no //host")
     try:
         joined = current.join(location.strip())
     except (httpx.InvalidURL, ValueError):
