@@ -108,7 +108,7 @@ def test_a_body_over_the_limit_is_413_announced_or_chunked(proxy, http):
     def chunks():
         for _ in range(5):
             yield b" " * 2**20
-    chunked = http.post(f"{proxy}/chat/completions", content=chunks())
+    chunked = http.post(f"{proxy}/chat/completions", content=chunks(), headers={"content-type": "application/json"})
     assert_envelope(chunked, 413)
     assert http.get(f"{root(proxy)}/healthz").status_code == 200
 

@@ -154,7 +154,8 @@ def test_a_server_run_at_debug_logs_each_request_and_never_the_key(tmp_path):
             one = [{"role": "user", "content": "x"}]
             assert client.post("/chat/completions", json={"model": PLAIN, "messages": one}).status_code == 200
             assert client.post("/chat/completions", json={"model": "no/such", "messages": one}).status_code == 404
-            assert client.post("/chat/completions", content=b"{oops").status_code == 400
+            assert client.post("/chat/completions", content=b"{oops",
+                               headers={"content-type": "application/json"}).status_code == 400
             assert client.post("/chat/completions", json={**SEED, "api_key": secret[::-1]}).status_code == 400
             assert client.get("/models").status_code == 200
 

@@ -20,6 +20,10 @@ from referencing import Registry, Resource
 from fusion_tool.core.errors import ConfigError
 
 _NAMES = ("fusion_tool", "fusion_config", "analysis", "tool_result", "chat_request", "responses_request")
+#: the most of a bad value (or key) an error message quotes: a 1,000-entry list is not repeated
+MAX_ECHO_CHARS = 60
+#: the longest error message a schema check gives
+MAX_MESSAGE_CHARS = 300
 
 
 def _schema_dir() -> Path:
@@ -62,8 +66,47 @@ def fusion_function() -> dict[str, Any]:
 def _path(prefix: str, error: ValidationError) -> str:
     path = prefix
     for part in error.absolute_path:
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+        path += f"[{part}]" if isinstance(part, int) else (f".{cut(part)}" if path else cut(part))
     return path
+
+
+def cut(text: Any, limit: int = MAX_ECHO_CHARS) -> str:
+    """``text``, cut to ``limit`` characters (with an ellipsis) if it is longer."""
+    text = str(text)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _quote(value: Any) -> str:
+    """A bad value as an error may quote it (as jsonschema does): short, with its size when big."""
+    text = repr(value)
+    if len(text) <= MAX_ECHO_CHARS:
+        return text
+    if isinstance(value, (list, dict)):
+        size = f"{len(value)} item{'' if len(value) == 1 else 's'}"
+    else:
+        size = f"{len(text)} characters"
+    return f"{text[:MAX_ECHO_CHARS]}… ({size})"
+
+
+def message(error: ValidationError) -> str:
+    """What is wrong, in words that never repeat a big value whole (see :data:`MAX_ECHO_CHARS`)."""
+    kind, limit, value = error.validator, error.validator_value, error.instance
+    if kind == "maxItems" and isinstance(value, list):
+        return f"has {len(value)} items; at most {limit}"
+    if kind == "minItems" and isinstance(value, list):
+        return f"has {len(value)} items; at least {limit}"
+    if kind == "maxLength" and isinstance(value, str):
+        return f"is {len(value)} characters long; at most {limit}"
+    if kind == "minLength" and isinstance(value, str):
+        return f"is {len(value)} characters long; at least {limit}"
+    if kind == "type":
+        types = [limit] if isinstance(limit, str) else list(limit)
+        return f"{_quote(value)} is not of type {', '.join(repr(t) for t in types)}"
+    if kind == "enum":
+        return f"{_quote(value)} is not one of {cut(repr(limit), MAX_MESSAGE_CHARS // 2)}"
+    if kind == "uniqueItems":
+        return "has repeated items"
+    return cut(error.message, MAX_MESSAGE_CHARS)
 
 
 def _explain(prefix: str, error: ValidationError) -> ConfigError:
@@ -73,12 +116,12 @@ def _explain(prefix: str, error: ValidationError) -> ConfigError:
         extra = sorted(k for k in error.instance if k not in known) if isinstance(error.instance, dict) else []
         if extra:
             base = _path(prefix, error)
-            field = f"{base}.{extra[0]}" if base else extra[0]
+            field = f"{base}.{cut(extra[0])}" if base else cut(extra[0])
             return ConfigError(field, "unknown key")
     if error.validator == "oneOf" and error.context:
         best = max(error.context, key=lambda e: len(e.relative_path))  # the deepest complaint
-        return _explain(prefix, best) if best.absolute_path else ConfigError(_path(prefix, error), best.message)
-    return ConfigError(_path(prefix, error), error.message)
+        return _explain(prefix, best) if best.absolute_path else ConfigError(_path(prefix, error), message(best))
+    return ConfigError(_path(prefix, error), message(error))
 
 
 def check(instance: Any, name: str, definition: str | None = None, *, field: str = "") -> None:

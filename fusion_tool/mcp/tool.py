@@ -99,8 +99,8 @@ def _explain(error: ValidationError) -> ConfigError:
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
         extra = sorted(k for k in error.instance if k not in INPUT_SCHEMA["properties"])
         known = ", ".join(INPUT_SCHEMA["properties"])
-        return ConfigError(extra[0] if extra else path, f"unknown field; the fields are {known}")
-    return ConfigError(path, error.message)
+        return ConfigError(schemas.cut(extra[0]) if extra else path, f"unknown field; the fields are {known}")
+    return ConfigError(path, schemas.message(error))  # never a big value repeated whole
 
 
 def read_arguments(arguments: dict[str, Any] | None, base: FusionConfig) -> Call:

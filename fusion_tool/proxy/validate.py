@@ -1,7 +1,7 @@
 """What a chat-completion request must look like before the proxy does anything with it.
 
-Reading the body (within a size limit), parsing it, checking its shape against
-``chat_request.json``, and refusing the fields that would point the proxy elsewhere. What
+Reading the body (said to be JSON, else 415; within a size limit), parsing it, checking its
+shape against ``chat_request.json``, and refusing the fields that would point the proxy elsewhere. What
 fusion cannot honour (``n > 1``, bad plugin parameters) is ``modes.plan``'s to refuse. Every
 refusal is a :class:`ProxyError` naming the field.
 """
@@ -34,8 +34,30 @@ REFUSED_FIELDS = ("base_url", "api_base", "api_key", "extra_headers", "extra_que
 _SDK_TRANSPORT = frozenset({"self", "extra_headers", "extra_query", "extra_body", "timeout"})
 
 
+#: the one media type a request body may have (a ``charset`` parameter, if any, must be UTF-8)
+JSON_MEDIA_TYPE = "application/json"
+_UTF8 = ("utf-8", "utf8")
+
+
+def check_content_type(value: str | None) -> None:
+    """415 unless ``value`` (a ``Content-Type``) says JSON: ``application/json``, with or
+    without ``charset=utf-8``. Every POST route reads its body through :func:`read_body`."""
+    media, *params = (value or "").split(";")
+    media = media.strip().lower()
+    charset = next((p.split("=", 1)[1].strip().strip('"').lower() for p in params
+                    if p.strip().lower().startswith("charset=")), None)
+    if media == JSON_MEDIA_TYPE and charset in (None, *_UTF8):
+        return
+    got = f"got {_short_repr(value)}" if value else "none was sent"
+    what = "UTF-8 JSON" if media == JSON_MEDIA_TYPE else "JSON"
+    raise ProxyError(415, f"the request body must be {what}: send Content-Type: {JSON_MEDIA_TYPE} ({got})",
+                     code="unsupported_media_type")
+
+
 async def read_body(request: Request, limit: int) -> bytes:
-    """The whole body; 413 past ``limit`` bytes (announced or counted), 499 if the client left."""
+    """The whole body; 415 unless it is said to be JSON, 413 past ``limit`` bytes (announced or
+    counted), 499 if the client left."""
+    check_content_type(request.headers.get("content-type"))
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise _too_large(limit)
