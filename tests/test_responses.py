@@ -326,6 +326,24 @@ def test_tool_mode_stream_sends_function_call_events(proxy, agent):
     assert final.output[1].parsed_arguments is None or final.output[1].arguments
 
 
+def test_what_the_model_says_before_it_calls_fusion_is_an_item_of_its_own(proxy, agent):
+    def talkative(req):
+        if "fusion" in req.tool_names and not fusion_results(req):
+            return Reply(text="Let me consult the panel.", tool_calls=[ToolCall("fusion", {"prompt": HARD})])
+        return Reply(text="The panel agrees.")
+
+    agent.add(AGENT, talkative)
+    with sdk(proxy).responses.stream(model=AGENT, input=HARD, tools=[FUSION]) as stream:
+        events = list(stream)
+        final = stream.get_final_response()
+    assert [item.type for item in final.output] == ["message", "openrouter:fusion", "message"]
+    assert [item.content[0].text for item in (final.output[0], final.output[2])] == [
+        "Let me consult the panel.", "The panel agrees."]
+    added = [e.output_index for e in events if e.type == "response.output_item.added"]
+    done = [e.output_index for e in events if e.type == "response.output_item.done"]
+    assert added == done == [0, 1, 2]  # each item closed before the next opens
+
+
 def test_the_gate_keeps_fusion_away_from_a_plain_prompt(proxy, agent):
     response = sdk(proxy).responses.create(model=AGENT, input="What is 2 + 2?", tools=[FUSION])
     assert [item.type for item in response.output] == ["message"]
@@ -409,6 +427,8 @@ def test_wrap_openai_sync_alias_tool_and_pass_through(local_provider):
     assert [item.type for item in tool.output] == ["openrouter:fusion", "function_call"]
     plain = client.responses.create(model=PLAIN, input="hi")
     assert plain.output_text == "a plain answer" and local_provider.requests[-1].api == "responses"
+    raw = client.responses.with_raw_response.create(model="openrouter/fusion", input=QUESTION)
+    assert raw.headers["x-should-retry"] == "false" and raw.parse().output[0].type == "openrouter:fusion"
 
 
 async def test_wrap_openai_async_alias_stream_and_tool_continuation(local_provider):

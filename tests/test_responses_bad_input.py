@@ -156,5 +156,7 @@ def test_generated_bad_bodies_get_a_4xx_envelope_never_a_5xx(proxy, provider, ht
 
 def test_the_server_still_serves_after_the_bad_input(proxy, http):
     assert http.get(f"{root(proxy)}/healthz").json()["status"] == "ok"
-    answer = http.post(f"{proxy}/responses", json=SEED)
-    assert answer.status_code == 200 and answer.json()["output"][-1]["content"][0]["text"] == "The fused answer."
+    for url in (f"{proxy}/responses", f"{root(proxy)}/responses"):  # with and without /v1
+        answer = http.post(url, json=SEED)
+        assert answer.status_code == 200 and answer.json()["output"][-1]["content"][0]["text"] == "The fused answer."
+    assert_envelope(http.get(f"{proxy}/responses"), 405)
