@@ -90,6 +90,17 @@ def stages(record: dict) -> list[str]:
     return [c["stage"] for c in record["calls"]]
 
 
+def assert_valid_or_left_out(verdict: judging.Verdict) -> None:
+    """The judge's analysis validates, or it is left out cleanly: the reason named, after exactly
+    one repair round (the model's luck decides which, never whether the call goes on)."""
+    if verdict.analysis is not None:
+        assert verdict.error is None and is_valid(verdict.analysis, "analysis")
+    else:
+        assert verdict.error and verdict.error.startswith(
+            ("invalid JSON", "schema violation", "no JSON object", "empty output")), verdict.error
+        assert len(verdict.calls) == 2  # the first answer and its repair round
+
+
 # -- the server itself ------------------------------------------------------------------------
 
 def test_the_server_lists_its_aliases_and_started_quickly(llama):
@@ -113,11 +124,18 @@ def test_alias_mode_through_wrap_openai(llama):
     assert all(r["content"].strip() for r in record["responses"])
     assert stages(record)[:3] == ["panel"] * 3 and stages(record)[-1] == "writer"
     assert record["trace"]["judge"]["mode"] == "json_object"  # json_schema got HTTP 500: stepped down
+    # the answer comes whatever the judge wrote: a valid analysis, or none and the reason why
+    assert is_valid(record["analysis"], "analysis") if record.get("analysis") is not None \
+        else record["trace"]["judge"]["error"]
     assert completion.usage.total_tokens == sum(c["total_tokens"] for c in record["calls"]) > 0
 
 
 @needs_caps
-async def test_the_judge_steps_down_to_json_object_and_its_analysis_is_valid(llama):
+async def test_the_judge_steps_down_to_json_object_and_its_analysis_is_valid_or_left_out(llama):
+    """What the pipeline guarantees whatever a 135M model writes (its JSON varies with the fence's
+    random marker, and is invalid about a third of the time): the judge steps down to
+    json_object and remembers it, and the analysis either validates or is left out with the
+    reason named after one repair round; nothing raises."""
     sent: list[tuple[str | None, int]] = []
 
     async def note(response: httpx.Response) -> None:
@@ -135,11 +153,11 @@ async def test_the_judge_steps_down_to_json_object_and_its_analysis_is_valid(lla
         verdict = await judging.judge(QUESTION, seats, upstream, llama.alias, max_completion_tokens=400)
         assert sent[:2] == [("json_schema", 500), ("json_object", 200)]
         assert verdict.mode == upstream.dialect.structured_output == "json_object"
-        assert verdict.analysis is not None, verdict.error
-        assert is_valid(verdict.analysis, "analysis")
+        assert_valid_or_left_out(verdict)
         sent.clear()  # learnt: the next analysis goes straight to json_object
-        await judging.judge(QUESTION, seats, upstream, llama.alias, max_completion_tokens=400)
-        assert sent[0] == ("json_object", 200)
+        again = await judging.judge(QUESTION, seats, upstream, llama.alias, max_completion_tokens=400)
+        assert sent[0] == ("json_object", 200) and again.mode == "json_object"
+        assert_valid_or_left_out(again)
     finally:
         await client.close()
 
