@@ -28,11 +28,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="address to listen on (default 127.0.0.1; any other needs FUSION_PROXY_TOKEN)")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (default 8000)")
     parser.add_argument("--workers", type=_positive_int, default=1,
-                        help="worker processes (default 1; each has its own in-flight cap)")
+                        help="worker processes (default 1; without --redis-url each has its own in-flight cap)")
     parser.add_argument("--log-level", choices=LOG_LEVELS, default=None,
                         help="default FUSION_LOG_LEVEL or warning; info logs one line per request")
     parser.add_argument("--max-inflight", type=_positive_int, default=None,
-                        help="fused requests in flight per worker before 429 (default FUSION_PROXY_MAX_INFLIGHT or 64)")
+                        help="fused requests in flight before 429, per worker, or across every worker sharing "
+                        "--redis-url (default FUSION_PROXY_MAX_INFLIGHT or 64)")
+    parser.add_argument("--redis-url", default=None, metavar="URL",
+                        help="Redis where workers and hosts share continuations and the in-flight cap "
+                        "(default FUSION_REDIS_URL; unset: in each process)")
     parser.add_argument("--graceful-timeout", type=int, default=DEFAULT_GRACEFUL_SECONDS, metavar="SECONDS",
                         help=f"on shutdown, seconds requests in flight may take to finish (default {DEFAULT_GRACEFUL_SECONDS})")
 
@@ -42,5 +46,5 @@ def run(args: argparse.Namespace) -> int:
     from fusion_tool.proxy.server import serve  # the proxy's imports only when it is asked for
 
     serve(args.host, args.port, workers=args.workers, log_level=args.log_level,
-          max_inflight=args.max_inflight, graceful_seconds=args.graceful_timeout)
+          max_inflight=args.max_inflight, graceful_seconds=args.graceful_timeout, redis_url=args.redis_url)
     return 0

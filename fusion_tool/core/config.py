@@ -10,12 +10,15 @@ variable:
 
 * :meth:`FusionConfig.from_env`: ``FUSION_BASE_URL``, ``FUSION_API_KEY`` (else
   ``OPENROUTER_API_KEY``), ``FUSION_PANEL``, ``FUSION_JUDGE``, ``FUSION_SEARCH``,
-  ``FUSION_PANEL_TIMEOUT``, ``FUSION_STRAGGLER_GRACE``
+  ``FUSION_PANEL_TIMEOUT``, ``FUSION_STRAGGLER_GRACE``, ``FUSION_REDIS_URL``
 * :meth:`SearchSettings.from_env`: ``FUSION_SEARCH`` and the search providers' keys,
   ``BRAVE_API_KEY``, ``TAVILY_API_KEY``
 * :meth:`LogSettings.from_env`: ``FUSION_LOG_LEVEL``, ``FUSION_LOG``
 * :meth:`ProxySettings.from_env`: ``FUSION_PROXY_TOKEN`` (alone: :func:`proxy_token`),
   ``FUSION_PROXY_MAX_INFLIGHT``, ``FUSION_PROXY_KEEPALIVE``
+* :meth:`TelemetrySettings.from_env`: the standard ``OTEL_EXPORTER_OTLP_ENDPOINT`` /
+  ``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT``, ``OTEL_TRACES_EXPORTER``, ``OTEL_SERVICE_NAME``, and
+  prometheus-client's ``PROMETHEUS_MULTIPROC_DIR`` (the libraries read the rest of theirs)
 
 Handing the environment on is not reading it: :func:`child_environment` (a subprocess's
 environment) and :func:`export_to_workers` (settings for the proxy's worker processes).
@@ -60,6 +63,8 @@ DEFAULT_GRACEFUL_SECONDS = 120  # on shutdown, seconds requests in flight get be
 DEFAULT_PROXY_MAX_INFLIGHT = 64
 #: seconds between SSE keep-alive comments while a fused stream has nothing to send
 DEFAULT_PROXY_KEEPALIVE_SECONDS = 10.0
+#: the URL schemes ``FUSION_REDIS_URL`` takes (a unix socket too)
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 #: the search providers' API key variables, by provider
 SEARCH_KEY_VARIABLES = {"brave": "BRAVE_API_KEY", "tavily": "TAVILY_API_KEY"}
 
@@ -126,6 +131,9 @@ class FusionConfig:
         max_retries: Retries per inner call for 408/409/429/5xx and connection errors.
         min_words: The gate's floor on the user's own words; None: the gate's default.
         force: Tool mode offers fusion whatever the gate says.
+        redis_url: Where shared state lives (``FUSION_REDIS_URL``, ``redis://`` or ``rediss://``):
+            tool mode's continuations, the in-flight cap, counters; None: in this process.
+            Never in a repr (it may hold a password).
     """
 
     panel: tuple[str, ...] = ()
@@ -147,6 +155,7 @@ class FusionConfig:
     max_retries: int = DEFAULT_MAX_RETRIES
     min_words: int | None = None
     force: bool = False
+    redis_url: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.preset not in PRESETS:
@@ -158,6 +167,8 @@ class FusionConfig:
                 raise ConfigError(name, "must be a positive number of seconds")
         if self.straggler_grace is not None and self.straggler_grace < 0:
             raise ConfigError("straggler_grace", "must be zero or more seconds")
+        if self.redis_url is not None and not self.redis_url.startswith(REDIS_SCHEMES):
+            raise ConfigError("FUSION_REDIS_URL", f"a Redis URL starts with {' or '.join(REDIS_SCHEMES)}")
 
     replace = replace
 
@@ -193,6 +204,8 @@ class FusionConfig:
             values["panel_timeout"] = _seconds(v, "FUSION_PANEL_TIMEOUT")
         if v := env.get("FUSION_STRAGGLER_GRACE"):
             values["straggler_grace"] = _seconds(v, "FUSION_STRAGGLER_GRACE", allow_zero=True)
+        if v := env.get("FUSION_REDIS_URL", "").strip():
+            values["redis_url"] = v
         values.update(overrides)
         return cls(**values)
 
@@ -341,3 +354,39 @@ def _positive(env: Mapping[str, str], name: str, default: Any, kind: type) -> An
     if number <= 0:
         raise ConfigError(name, f"must be positive, got {value!r}")
     return number
+
+
+@dataclass(frozen=True)
+class TelemetrySettings:
+    """Whether ``fusion-tool serve`` exports traces, and how its workers share metrics.
+
+    Attributes:
+        otlp_endpoint: ``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT``, else ``OTEL_EXPORTER_OTLP_ENDPOINT``:
+            where OTLP/HTTP traces go; None: no export (the exporter reads the other
+            ``OTEL_EXPORTER_OTLP_*`` variables, headers and timeouts, itself).
+        traces_exporter: ``OTEL_TRACES_EXPORTER``; ``none`` turns the export off.
+        service_name: ``OTEL_SERVICE_NAME``; None: ``fusion-tool``.
+        multiproc_dir: ``PROMETHEUS_MULTIPROC_DIR``: where the workers' metrics meet (set by
+            ``serve --workers N`` when unset).
+    """
+
+    otlp_endpoint: str | None = None
+    traces_exporter: str | None = None
+    service_name: str | None = None
+    multiproc_dir: str | None = None
+
+    @property
+    def exports_traces(self) -> bool:
+        return bool(self.otlp_endpoint) and (self.traces_exporter or "otlp").strip().lower() != "none"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> TelemetrySettings:
+        env = _environment(environ)
+        endpoint = env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or env.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+        return cls(
+            otlp_endpoint=(endpoint or "").strip() or None,
+            traces_exporter=(env.get("OTEL_TRACES_EXPORTER") or "").strip() or None,
+            service_name=(env.get("OTEL_SERVICE_NAME") or "").strip() or None,
+            multiproc_dir=(env.get("PROMETHEUS_MULTIPROC_DIR") or env.get("prometheus_multiproc_dir") or "").strip()
+            or None,
+        )

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from fusion_tool.core import telemetry
 from fusion_tool.core.log import get_logger
 
 log = get_logger("fusion_tool")
@@ -52,6 +53,7 @@ class Emitter:
         level = "warning" if kind.endswith("_failed") else "info"
         logged = {k: v for k, v in data.items() if k not in UNLOGGED}
         getattr(self._log, level)(kind, model=model, seat=index, **logged)
+        telemetry.on_event(kind, model, index, data)  # the stage's span, and the metrics
         if self._listener is not None:
             try:
                 self._listener(Event(kind, model, index, data))

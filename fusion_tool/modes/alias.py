@@ -46,7 +46,7 @@ async def _deliberate(
     deadline = time.monotonic() + plan.config.deadline
     messages = as_dicts(plan.params.get("messages") or [])
     if memory is not None:
-        messages = memory.splice(messages)
+        messages = await memory.splice(messages)
     result, exchange = None, []
     if not _continues(messages):
         prompt = prompt_from_messages(messages)
@@ -104,7 +104,7 @@ async def complete(
     Emitter(on_event)("writer_done", params["model"], tokens=usage.calls[-1].total_tokens, cost=usage.calls[-1].cost)
     calls = completion.choices[0].message.tool_calls if completion.choices else None
     if memory is not None and calls and exchange:
-        memory.keep([c.id for c in calls], exchange)
+        await memory.keep([c.id for c in calls], exchange)
     record = _record(result, usage, params["messages"][1:])
     return shape.finish(completion, usage, record, result.sources if result is not None else [])
 
@@ -170,7 +170,7 @@ async def stream(
             Emitter(on_event)("writer_done", params["model"], tokens=usage.calls[-1].total_tokens,
                               cost=usage.calls[-1].cost)
             if memory is not None and deltas.user_ids and exchange:
-                memory.keep(deltas.user_ids, exchange)
+                await memory.keep(deltas.user_ids, exchange)
             record = _record(result, usage, params["messages"][1:])
             shape.stream_citations("".join(text), record, result.sources if result is not None else [])
             yield shape.with_usage(chunk, usage, record)

@@ -11,6 +11,7 @@ from typing import Any
 
 from openai.types.chat import ChatCompletionChunk
 
+from fusion_tool.core import telemetry
 from fusion_tool.core.events import Listener
 from fusion_tool.modes import alias, tool
 from fusion_tool.modes.memory import Memory
@@ -22,7 +23,10 @@ def serve(plan: Plan, upstream: Upstream, on_event: Listener | None = None, memo
     """The coroutine or chunk iterator that serves ``plan`` (alias or tool mode)."""
     streaming = bool(plan.params.get("stream"))
     mode = alias if plan.mode == "alias" else tool
-    return (mode.stream if streaming else mode.complete)(plan, upstream, on_event, memory)
+    call = (mode.stream if streaming else mode.complete)(plan, upstream, on_event, memory)
+    # alias mode's whole call is one `fusion` span (the writer's answer in it); tool mode's
+    # fusion calls each get theirs from the pipeline
+    return telemetry.fused(call, mode="alias") if plan.mode == "alias" else call
 
 
 def include_usage(plan: Plan) -> bool:

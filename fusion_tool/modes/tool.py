@@ -111,10 +111,10 @@ def _fusion_runs_this_turn(messages: list[dict[str, Any]]) -> int:
     return sum(1 for m in messages[last_user + 1:] if m.get("role") == "tool" and m.get("tool_call_id") in ids)
 
 
-def start(plan: Plan, memory: Memory | None = None) -> Turn:
+async def start(plan: Plan, memory: Memory | None = None) -> Turn:
     messages = as_dicts(plan.params.get("messages") or [])
     if memory is not None:
-        messages = memory.splice(messages)
+        messages = await memory.splice(messages)
     gate = GateConfig(min_words=plan.config.min_words) if plan.config.min_words else None
     decision = should_deliberate(messages, config=gate, force=plan.force or plan.config.force)
     log.info("gate", deliberate=decision.deliberate, score=round(decision.score, 3), reasons=list(decision.reasons))
@@ -199,7 +199,7 @@ async def _rounds(
             last.user_calls = user_calls
             ids = [c["id"] for c in user_calls]
             if memory is not None and turn.messages[first:]:
-                memory.keep(ids, _without_calls(turn.messages[first:], set(ids)))
+                await memory.keep(ids, _without_calls(turn.messages[first:], set(ids)))
             break
         if not fusion_calls:
             break
@@ -219,7 +219,7 @@ async def _ask_whole(turn: Turn, upstream: Upstream, deadline: float, out: Round
 async def complete(
     plan: Plan, upstream: Upstream, on_event: Listener | None = None, memory: Memory | None = None
 ) -> ChatCompletion:
-    turn = start(plan, memory)
+    turn = await start(plan, memory)
     last = Round()
     async for item in _rounds(turn, upstream, on_event, memory, _ask_whole):
         if isinstance(item, Round):
@@ -279,7 +279,7 @@ async def stream(
 ) -> AsyncIterator[ChatCompletionChunk]:
     """Tool mode, streamed: each round's content streams as it comes; tool-call deltas are
     gathered, fusion's run here, the user's sent on; the closing chunk carries the summed usage."""
-    turn = start(plan, memory)
+    turn = await start(plan, memory)
     template: ChatCompletionChunk | None = None
     async for item in _rounds(turn, upstream, on_event, memory, _ask_streamed):
         if not isinstance(item, Round):

@@ -9,6 +9,7 @@ from typing import Any
 
 import openai
 
+from fusion_tool.core import telemetry
 from fusion_tool.core.config import DEADLINE_JUDGE_SHARE, DEADLINE_WRITER_SHARE, FusionConfig
 from fusion_tool.core.errors import UpstreamError
 from fusion_tool.core.events import Emitter, Listener
@@ -68,6 +69,7 @@ class FusionResult:
         return cls(status="error", failure_reason=reason, error=error, **kw)
 
 
+@telemetry.traced_run  # the `fusion` span (see core.telemetry)
 async def run(
     prompt: str,
     upstream: Upstream,

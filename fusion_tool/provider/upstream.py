@@ -18,6 +18,7 @@ from typing import Any
 import openai
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
+from fusion_tool.core import telemetry
 from fusion_tool.core.config import DEFAULT_MAX_RETRIES, FusionConfig
 from fusion_tool.core.errors import UpstreamError
 from fusion_tool.core.log import get_logger
@@ -147,6 +148,7 @@ class Upstream:
                     raise self._failed(exc, params.get("model")) from exc
                 await self._sleep(decision.delay)
 
+    @telemetry.traced_complete  # a GenAI-convention span per call, and the metrics
     async def complete(
         self,
         stage: str,
@@ -196,6 +198,7 @@ class Upstream:
             return completion, call, form
         raise AssertionError("unreachable: the last form raises or returns")
 
+    @telemetry.traced_stream
     async def stream(
         self, *, timeout: float | None = None, deadline: float | None = None, **params: Any
     ) -> AsyncIterator[ChatCompletionChunk]:

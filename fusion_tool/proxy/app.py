@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from fusion_tool.core import telemetry
 from fusion_tool.core.config import ALIASES, DEFAULT_PROXY_KEEPALIVE_SECONDS, FusionConfig, ProxySettings
 from fusion_tool.core.errors import ClientGone, FusionError, ProxyError
 from fusion_tool.core.events import Listener
@@ -30,13 +31,15 @@ from fusion_tool.modes.plan import plan
 from fusion_tool.modes.serve import include_usage, serve
 from fusion_tool.provider.http import client_from_config, provider_client
 from fusion_tool.provider.upstream import Upstream
-from fusion_tool.proxy import deadline, fused, validate
+from fusion_tool.proxy import deadline, fused, metrics, validate
 from fusion_tool.proxy.accesslog import CLIENT_CLOSED_REQUEST, AccessLog
 from fusion_tool.proxy.auth import TokenAuth
 from fusion_tool.proxy.errors import as_proxy_error, error_response
 from fusion_tool.proxy.limits import Inflight
+from fusion_tool.proxy.observe import Observe
 from fusion_tool.proxy.passthrough import Relay, RelayResponse
 from fusion_tool.proxy.responses.handler import responses
+from fusion_tool.state import open_store
 
 log = get_logger("fusion_tool.proxy")
 
@@ -89,7 +92,7 @@ async def chat_completions(request: Request) -> Any:
             raise ProxyError(500, "no provider to relay to (in process, the SDK seam relays)", code="internal_error")
         return RelayResponse(rt.relay, rt.relay.request("POST", "/chat/completions", request.headers, raw))
     p, keepalive = deadline.within(p, request.headers, rt.keepalive_seconds)
-    release = rt.inflight.acquire()
+    release = await rt.inflight.acquire()
     if p.params.get("stream"):
         return fused.FusedStream(serve(p, rt.upstream, rt.on_event, rt.memory), include_usage=include_usage(p),
                                  keepalive_seconds=keepalive, release=release)
@@ -165,7 +168,7 @@ def create_app(
     limit = max_inflight or settings.max_inflight
     keepalive = keepalive_seconds or settings.keepalive_seconds
     token = token or settings.token
-    inflight = Inflight(limit)
+    observed = metrics.install()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
@@ -175,9 +178,14 @@ def create_app(
             relay = Relay(http, config.base_url, config.api_key)
         else:
             sdk, relay = client, Relay(http, str(client.base_url), client.api_key)
-        runtime = Runtime(config, Upstream.for_config(config, sdk), relay, Memory(),
+        # shared state: in this process, or in Redis (FUSION_REDIS_URL) for every worker and host
+        store = open_store(config.redis_url)
+        inflight = Inflight(limit, store=store if config.redis_url else None)
+        inflight.on_change = observed.inflight_changed
+        runtime = Runtime(config, Upstream.for_config(config, sdk), relay, Memory(store),
                           inflight, keepalive, max_body_bytes)
         log.info("proxy_ready", upstream=relay.base_url, max_inflight=limit,
+                 state="redis" if config.redis_url else "in process",
                  auth="bearer" if token else "loopback only")
         log.debug("proxy_config", config=repr(config), keepalive_seconds=keepalive, max_body_bytes=max_body_bytes)
         try:
@@ -186,6 +194,10 @@ def create_app(
             if client is None:
                 await sdk.close()
             await http.aclose()
+            await inflight.aclose()
+            await store.aclose()
+            telemetry.flush()
+            observed.worker_exit()
 
     return build(lifespan, token)
 
@@ -202,9 +214,10 @@ def build(lifespan: Any, token: str | None, *, guarded: bool = True) -> Starlett
             Route(f"{prefix}/models", models, methods=["GET"]),
         ]
     routes.append(Route("/healthz", healthz, methods=["GET"]))
+    routes.append(Route("/metrics", metrics.metrics_endpoint, methods=["GET"]))
     return Starlette(
         routes=routes,
-        middleware=[Middleware(AccessLog), *([Middleware(TokenAuth, token=token)] if guarded else [])],
+        middleware=[Middleware(AccessLog), Middleware(Observe), *([Middleware(TokenAuth, token=token)] if guarded else [])],
         exception_handlers={
             ClientGone: _client_gone,
             ProxyError: _refused,
