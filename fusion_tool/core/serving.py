@@ -1,5 +1,7 @@
 """Serving an ASGI app with uvicorn on a socket we bind ourselves, for the proxy and the
 scripted provider alike: one bind (with ``TCP_NODELAY`` working) and one background-thread server.
+Every server here reads its requests within bounds (``core.connections``: header, body and
+keep-alive timeouts).
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import uvicorn
+
+from fusion_tool.core.connections import BoundedConfig
 
 LOOPBACK_HOST = "127.0.0.1"
 STARTUP_TIMEOUT = 10.0  # seconds to wait for a server to accept connections
@@ -30,9 +34,10 @@ def bind_tcp(host: str, port: int, backlog: int = 2048) -> socket.socket:
     return sock
 
 
-def uvicorn_server(app: Any, *, lifespan: str, graceful_seconds: int) -> uvicorn.Server:
-    return uvicorn.Server(uvicorn.Config(app, lifespan=lifespan, log_level="warning", access_log=False,
-                                         timeout_graceful_shutdown=graceful_seconds, loop="asyncio"))
+def uvicorn_server(app: Any, *, lifespan: str, graceful_seconds: int, **bounds: float) -> uvicorn.Server:
+    """A quiet uvicorn server for ``app``; ``bounds`` are :class:`BoundedConfig`'s timeouts."""
+    return uvicorn.Server(BoundedConfig(app, lifespan=lifespan, log_level="warning", access_log=False,
+                                        timeout_graceful_shutdown=graceful_seconds, loop="asyncio", **bounds))
 
 
 async def serve_on(server: uvicorn.Server, sock: socket.socket) -> None:
@@ -48,13 +53,14 @@ def base_url(sock: socket.socket) -> str:
 @contextlib.contextmanager
 def serve_in_thread(
     app: Any, port: int = 0, *, lifespan: str = "off", graceful_seconds: int = 1, name: str = "fusion-tool-server",
-    startup_timeout: float = STARTUP_TIMEOUT,
+    startup_timeout: float = STARTUP_TIMEOUT, **bounds: float,
 ) -> Iterator[str]:
     """Serve ``app`` on 127.0.0.1:``port`` (0: a free port) from a daemon thread with its own
     event loop; yields the base URL ``http://127.0.0.1:PORT/v1`` once it accepts connections,
-    and stops it on exit (requests in flight get ``graceful_seconds``, then are cancelled)."""
+    and stops it on exit (requests in flight get ``graceful_seconds``, then are cancelled).
+    ``bounds``: ``header_timeout``, ``body_timeout``, ``keep_alive_timeout`` (:class:`BoundedConfig`)."""
     sock = bind_tcp(LOOPBACK_HOST, port, backlog=128)
-    server = uvicorn_server(app, lifespan=lifespan, graceful_seconds=graceful_seconds)
+    server = uvicorn_server(app, lifespan=lifespan, graceful_seconds=graceful_seconds, **bounds)
     failure: list[BaseException] = []
 
     def run() -> None:
