@@ -25,8 +25,8 @@ import httpx2
 from fusion_tool.core.config import FusionConfig
 from fusion_tool.core.errors import FusionError
 from fusion_tool.modes.plan import plan
-from fusion_tool.proxy.deadline import CLIENT_TIMEOUT_HEADER
 from fusion_tool.provider.asgi import LoopThread, StreamingASGITransport, ThreadedASGITransport
+from fusion_tool.proxy.deadline import CLIENT_TIMEOUT_HEADER
 
 #: paths whose requests fusion may serve (Chat Completions and the Responses API); every other
 #: request goes straight on
@@ -58,8 +58,8 @@ def for_app(request: httpx2.Request) -> httpx2.Request:
     path = next(p for p in FUSED_PATHS if request.url.path.endswith(p))
     headers = request.headers.copy()
     read = (request.extensions.get("timeout") or {}).get("read")
-    if read is not None:  # the app answers before this client gives up (and re-sends: a new panel)
-        headers[CLIENT_TIMEOUT_HEADER] = repr(float(read))
+    if isinstance(read, (int, float)) and not isinstance(read, bool):  # the app answers before this
+        headers[CLIENT_TIMEOUT_HEADER] = repr(float(read))  # client gives up (and re-sends: a new panel)
     return httpx2.Request(request.method, request.url.copy_with(path=path), headers=headers,
                           content=request.content, extensions=request.extensions)
 
