@@ -5,7 +5,9 @@
 from __future__ import annotations
 
 import contextlib
+import shutil
 import sys
+import tempfile
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,6 +21,7 @@ from fusion_tool.core.config import (
     DEFAULT_SERVE_PORT,
     FusionConfig,
     LogSettings,
+    TelemetrySettings,
     export_to_workers,
     proxy_token,
 )
@@ -33,6 +36,7 @@ from fusion_tool.core.log import configure
 from fusion_tool.core.serving import STARTUP_TIMEOUT, bind_tcp, serve_in_thread
 from fusion_tool.proxy.app import create_app
 from fusion_tool.proxy.auth import is_loopback
+from fusion_tool.proxy.otel import configure_tracing
 
 DEFAULT_HOST = DEFAULT_SERVE_HOST
 DEFAULT_PORT = DEFAULT_SERVE_PORT
@@ -49,6 +53,7 @@ def worker_app() -> Any:
     """The app of one worker process when there are several (``uvicorn --factory``): settings
     come from the environment, which ``serve`` fills in before the workers start."""
     configure()
+    configure_tracing()
     return create_app()
 
 
@@ -66,6 +71,7 @@ def serve(
     header_timeout: float = DEFAULT_HEADER_TIMEOUT,
     body_timeout: float = DEFAULT_BODY_TIMEOUT,
     keep_alive_timeout: float = DEFAULT_KEEP_ALIVE_TIMEOUT,
+    redis_url: str | None = None,
 ) -> None:
     """Serve the proxy until interrupted (SIGINT / SIGTERM: requests in flight get
     ``graceful_seconds`` to finish). Raises :class:`ConfigError` for a host beyond loopback
@@ -73,7 +79,9 @@ def serve(
     workers (each worker reads ``FUSION_*`` from the environment). Every connection is bounded
     before the app sees it: its headers within ``header_timeout`` seconds, its body within
     ``body_timeout`` more, and an idle keep-alive connection closes after ``keep_alive_timeout``
-    (``core.connections``)."""
+    (``core.connections``). ``redis_url`` (default
+    ``FUSION_REDIS_URL``) is where the workers share state; several workers share their metrics
+    through a ``PROMETHEUS_MULTIPROC_DIR`` made for the run when none is set."""
     token = token or proxy_token()
     check_bind(host, token)
     if workers < 1:
@@ -84,12 +92,19 @@ def serve(
     configure(level)
     options: dict[str, Any] = dict(log_level=level, access_log=False, lifespan="on",
                                    timeout_graceful_shutdown=graceful_seconds)
+    metrics_dir = None
     if workers == 1:
+        configure_tracing()
+        if redis_url:
+            config = (config or FusionConfig.from_env()).replace(redis_url=redis_url)
         app: Any = create_app(config, max_inflight=max_inflight, keepalive_seconds=keepalive_seconds, token=token)
     else:
-        FusionConfig.from_env()  # fail here, once, rather than in every worker
+        FusionConfig.from_env(**({"redis_url": redis_url} if redis_url else {}))  # fail here, once, not in every worker
+        if TelemetrySettings.from_env().multiproc_dir is None:  # the workers' metrics meet here
+            metrics_dir = tempfile.mkdtemp(prefix="fusion-metrics-")
         settings = {"FUSION_LOG_LEVEL": level, "FUSION_PROXY_TOKEN": token,
-                    "FUSION_PROXY_MAX_INFLIGHT": max_inflight, "FUSION_PROXY_KEEPALIVE": keepalive_seconds}
+                    "FUSION_PROXY_MAX_INFLIGHT": max_inflight, "FUSION_PROXY_KEEPALIVE": keepalive_seconds,
+                    "FUSION_REDIS_URL": redis_url, "PROMETHEUS_MULTIPROC_DIR": metrics_dir}
         export_to_workers(settings)
         app, options = "fusion_tool.proxy.server:worker_app", {**options, "factory": True, "workers": workers}
     try:
@@ -101,11 +116,15 @@ def serve(
           f"({workers} worker{'s' if workers > 1 else ''}; Ctrl-C to stop)", file=sys.stderr, flush=True)
     uv_config = BoundedConfig(app, host=host, port=port, header_timeout=header_timeout, body_timeout=body_timeout,
                               keep_alive_timeout=keep_alive_timeout, **options)
-    with contextlib.closing(sock), contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: drained, done
-        if workers == 1:
-            uvicorn.Server(uv_config).run(sockets=[sock])
-        else:
-            Multiprocess(uv_config, sockets=[sock]).run()
+    try:
+        with contextlib.closing(sock), contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: drained, done
+            if workers == 1:
+                uvicorn.Server(uv_config).run(sockets=[sock])
+            else:
+                Multiprocess(uv_config, sockets=[sock]).run()
+    finally:
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 @contextlib.contextmanager
