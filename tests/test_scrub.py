@@ -193,6 +193,15 @@ def test_the_proxy_scrubs_tool_results_the_calling_model_reads(proxy, provider):
     assert KEY not in response.text
 
 
+def test_the_proxy_scrubs_a_pass_through_error(proxy, provider):
+    provider.add("plain/m", echo(401))
+    response = post(proxy, {"model": "plain/m", "messages": MESSAGES})
+    assert response.status_code == 401 and response.headers["content-type"].startswith("application/json")
+    assert_clean(response.text)
+    assert response.json()["error"]["message"].startswith("rejected Authorization: Bearer [redacted]")
+    assert int(response.headers["content-length"]) == len(response.content)
+
+
 # -- the other fronts ------------------------------------------------------------------------------
 
 def test_the_clis_json_is_scrubbed(provider, capsys):

@@ -2,7 +2,9 @@
 provider's answer comes back as it is (status, useful headers, bytes as they arrive).
 
 The only things changed on the way: the provider and the Authorization header are the server's
-own (the client's key, if any, goes nowhere), and hop-by-hop headers stay on their hop.
+own (the client's key, if any, goes nowhere), hop-by-hop headers stay on their hop, and an
+error's body (status 400 and up, read whole, at most :data:`MAX_ERROR_BYTES`) is scrubbed of
+secrets (``core.scrub``, with the server's key), since a provider may echo what it was sent.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from starlette.types import Receive, Scope, Send
 
 from fusion_tool.core.errors import ProxyError
 from fusion_tool.core.log import get_logger
+from fusion_tool.core.scrub import scrub
 from fusion_tool.proxy.disconnect import respond_until_disconnect
 from fusion_tool.proxy.errors import error_body
 
@@ -30,6 +33,9 @@ DROPPED_RESPONSE_HEADERS = frozenset({
     "trailers", "transfer-encoding", "upgrade", "proxy-connection",
     "set-cookie", "alt-svc", "date", "server",
 })
+
+#: the most of a provider's error body the relay reads to scrub; the rest is cut
+MAX_ERROR_BYTES = 1 << 20
 
 
 def response_headers(headers: Iterable[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
@@ -50,6 +56,7 @@ class Relay:
         self._http = http
         self.base_url = base_url.rstrip("/")
         self._auth = f"Bearer {api_key}" if api_key else None
+        self._key = api_key
 
     def __repr__(self) -> str:  # never the key
         return f"Relay({self.base_url!r})"
@@ -75,6 +82,10 @@ class Relay:
         except httpx2.HTTPError as exc:
             raise ProxyError(502, f"the provider could not be reached: {type(exc).__name__}",
                              code="upstream_unreachable") from None
+
+    def scrub(self, text: str) -> str:
+        """``text`` without secrets: ``core.scrub``'s rules and the server's own key."""
+        return scrub(text, (self._key,))
 
     async def get_json(self, path: str, timeout: float) -> Any:
         """A small GET (``/models``); None on any failure."""
@@ -106,6 +117,9 @@ class RelayResponse:
             await send({"type": "http.response.body", "body": body})
             return
         try:
+            if upstream.status_code >= 400:
+                await self._error(upstream, send)
+                return
             await send({"type": "http.response.start", "status": upstream.status_code,
                         "headers": response_headers(upstream.headers.multi_items())})
             try:
@@ -116,3 +130,23 @@ class RelayResponse:
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         finally:
             await upstream.aclose()
+
+    async def _error(self, upstream: httpx2.Response, send: Send) -> None:
+        """The provider's error, read whole (decoded, capped), scrubbed, sent with its length."""
+        read = bytearray()
+        try:
+            async for chunk in upstream.aiter_bytes():
+                read += chunk
+                if len(read) >= MAX_ERROR_BYTES:
+                    break
+        except httpx2.HTTPError:
+            pass  # the provider broke off: what came is what there is
+        data = bytes(read[:MAX_ERROR_BYTES])
+        text = data.decode("utf-8", errors="replace")
+        clean = self._relay.scrub(text)
+        body = data if clean == text else clean.encode("utf-8")
+        kept = [(k, v) for k, v in upstream.headers.multi_items()
+                if k.lower() not in ("content-encoding", "content-length")]
+        headers = [*response_headers(kept), (b"content-length", str(len(body)).encode("latin-1"))]
+        await send({"type": "http.response.start", "status": upstream.status_code, "headers": headers})
+        await send({"type": "http.response.body", "body": body, "more_body": False})
