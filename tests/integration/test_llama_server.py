@@ -277,24 +277,28 @@ def launched_by(parent: int) -> list[int]:
     return found
 
 
-def as_a_foreground_job() -> None:
-    """In the child, before exec: SIGINT and SIGQUIT at their defaults, as a shell sets them for a
-    foreground job. A process inherits *ignored* signals through exec, and a test run started
-    in the background by a non-interactive shell (``cmd &`` in a script, nohup, some CI runners)
-    has SIGINT ignored: Python then installs no KeyboardInterrupt handler, and a CLI started
-    from it ignores the Ctrl-C the test sends. That, not a slow shutdown, is why these tests
-    once saw no exit 15 s after SIGINT."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    signal.signal(signal.SIGQUIT, signal.SIG_DFL)
+#: ``python -c AS_A_FOREGROUND_JOB COMMAND...`` runs COMMAND (by exec, in the same process) with
+#: SIGINT and SIGQUIT at their defaults, as a shell sets them for a foreground job. A process
+#: inherits *ignored* signals through exec, and a test run started in the background by a
+#: non-interactive shell (``cmd &`` in a script, nohup, some CI runners) has SIGINT ignored:
+#: Python then installs no KeyboardInterrupt handler, and a CLI started from it ignores the
+#: Ctrl-C the test sends. That, not a slow shutdown, is why these tests once saw no exit 15 s
+#: after SIGINT.
+AS_A_FOREGROUND_JOB = ("import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+                       "signal.signal(signal.SIGQUIT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])")
+
+
+def as_a_foreground_job(*argv: str) -> list[str]:
+    return [sys.executable, "-c", AS_A_FOREGROUND_JOB, *argv]
 
 
 def start_cli(*extra: str) -> subprocess.Popen[str]:
     """``fusion-tool ask --local QUESTION``, in a session of its own as a shell's foreground job is: Ctrl-C goes to the whole group."""
     command = ["-m", "fusion_tool.cli", "ask", "--local"]
     return subprocess.Popen(
-        [sys.executable, *command, QUESTION, *extra], stdin=subprocess.DEVNULL,
+        as_a_foreground_job(sys.executable, *command, QUESTION, *extra), stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-        preexec_fn=as_a_foreground_job, env={**os.environ, "FUSION_LOG_LEVEL": "warning"})
+        env={**os.environ, "FUSION_LOG_LEVEL": "warning"})
 
 
 def wait_for_line(proc: subprocess.Popen[str], needle: str, timeout: float = 60) -> list[str]:
@@ -354,8 +358,8 @@ def test_serve_local_proxies_and_stops_on_ctrl_c():
 
     port = free_port()
     code = f"import sys; from fusion_tool.cli.local import serve_local; sys.exit(serve_local(port={port}))"
-    proxy = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.PIPE, text=True, start_new_session=True, preexec_fn=as_a_foreground_job)
+    proxy = subprocess.Popen(as_a_foreground_job(sys.executable, "-c", code), stdin=subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         wait_for_line(proxy, "fusion-tool proxy on")
         client = openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="unused")
