@@ -223,18 +223,18 @@ PASTED = ("\n\n\"Dear all, the evidence from the last three quarters is clear: o
           "now decide whether to cut the marketing budget or lay off part of the sales team, weighing the risk to "
           "morale against the eight months of runway we have left and what our investors expect.\"")
 TACTICAL = [
-    "Write a Python function that takes a list of daily stock prices and returns the maximum profit from one buy "
-    "and one sell, weighing a brute-force approach against a single pass.",
-    "write a function that validates an IBAN, checks its country code and length against the official registry "
-    "table, and returns a clear error message for each kind of failure",
-    "Make this email friendlier: I think it reads as cold and my team will take it badly, and I do not want them "
-    "to panic about their jobs." + PASTED,
-    "make this email friendlier, and keep the numbers, because the board has to choose between layoffs and a "
-    "budget freeze and they are nervous about the risks:" + PASTED,
-    "Make this message to my team friendlier while keeping every fact, the decision between the two options and "
-    "the deadline:" + PASTED,
-    "Can you make this message friendlier before I send it to my landlord about the broken heating? 'You have "
-    "ignored my last three emails about the heating. Fix it this week or I will withhold rent and contact the city.'",
+    ("Write a Python function that takes a list of daily stock prices and returns the maximum profit from one buy "
+     "and one sell, weighing a brute-force approach against a single pass."),
+    ("write a function that validates an IBAN, checks its country code and length against the official registry "
+     "table, and returns a clear error message for each kind of failure"),
+    ("Make this email friendlier: I think it reads as cold and my team will take it badly, and I do not want them "
+     "to panic about their jobs." + PASTED),
+    ("make this email friendlier, and keep the numbers, because the board has to choose between layoffs and a "
+     "budget freeze and they are nervous about the risks:" + PASTED),
+    ("Make this message to my team friendlier while keeping every fact, the decision between the two options and "
+     "the deadline:" + PASTED),
+    ("Can you make this message friendlier before I send it to my landlord about the broken heating? 'You have "
+     "ignored my last three emails about the heating. Fix it this week or I will withhold rent and contact the city.'"),
 ]
 
 

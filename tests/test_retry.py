@@ -11,7 +11,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fusion_tool import FusionConfig, UpstreamError
-from fusion_tool.provider.retry import BACKOFF_BASE, BACKOFF_CAP, BACKOFF_JITTER, RETRY_AFTER_CAP, backoff, decide, retry_after
+from fusion_tool.provider.retry import (
+    BACKOFF_BASE,
+    BACKOFF_CAP,
+    BACKOFF_JITTER,
+    RETRY_AFTER_CAP,
+    RetryDecision,
+    backoff,
+    decide,
+    retry_after,
+)
 from fusion_tool.provider.upstream import Upstream
 from fusion_tool.testing import Reply
 
@@ -199,3 +208,45 @@ async def test_every_decision_is_logged_with_its_reason(provider, caplog):
     lines = [r.getMessage() for r in caplog.records]
     assert any("event='retry'" in line and "reason='status 503'" in line for line in lines), lines
     assert any("event='no_retry'" in line and "gave up after 1 retries" in line for line in lines), lines
+
+
+# ------------------------------------------------------------------ every decision, exactly
+
+
+@pytest.mark.parametrize(("status", "headers", "attempt", "expected"), [
+    (503, {}, 3, RetryDecision(False, 0.0, "gave up after 2 retries")),
+    (503, {"x-should-retry": "false"}, 1, RetryDecision(False, 0.0, "x-should-retry: false")),
+    (400, {"x-should-retry": "true"}, 1, RetryDecision(True, 0.5, "x-should-retry: true")),
+    (None, None, 1, RetryDecision(True, 0.5, "connection error or timeout")),
+    (None, {}, 2, RetryDecision(True, 1.0, "connection error or timeout")),
+    (404, {}, 1, RetryDecision(False, 0.0, "status 404 is not retried")),
+    (429, {}, 1, RetryDecision(True, 0.5, "status 429")),
+    (429, {"retry-after": "61"}, 1, RetryDecision(False, 0.0, "Retry-After 61 s is past the 60 s cap")),
+    (429, {"retry-after": "60"}, 1, RetryDecision(True, 60.0, "status 429, Retry-After 60 s")),  # the cap itself: waited
+    (503, {"retry-after": "2.5"}, 1, RetryDecision(True, 2.5, "status 503, Retry-After 2.5 s")),
+    (503, {"x-should-retry": "maybe"}, 1, RetryDecision(True, 0.5, "status 503")),  # an odd hint: no hint
+])
+def test_each_decision_and_its_reason(status, headers, attempt, expected):
+    assert decide(status, headers, attempt, 2, rng=_Fixed(0.0)) == expected
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "-inf"])
+def test_a_retry_after_that_is_not_a_number_of_seconds(value):
+    seconds = retry_after({"retry-after": value})
+    if value == "-inf":
+        assert seconds is not None and seconds > RETRY_AFTER_CAP  # unreadable as a wait: past the cap
+    else:
+        assert seconds is not None and seconds > RETRY_AFTER_CAP and seconds < float("inf")
+    assert not decide(429, {"retry-after": value}, 1, 2).retry  # never waited on, never hammered either
+
+
+def test_an_unreadable_retry_after_ms_falls_back_to_retry_after():
+    assert retry_after({"retry-after-ms": "soon", "retry-after": "5"}) == 5.0
+    assert retry_after({"retry-after-ms": "soon"}) is None
+
+
+def test_a_wait_that_ends_past_the_deadline_is_not_started():
+    decision = decide(503, {}, 1, 2, deadline=time.monotonic() + 0.1, rng=_Fixed(0.0))
+    assert decision.retry is False and decision.delay == 0.0
+    assert decision.reason == "status 503, but a 0.50 s wait would pass the deadline"
+    assert decide(503, {}, 1, 2, deadline=time.monotonic() + 30, rng=_Fixed(0.0)).retry
