@@ -24,7 +24,9 @@ from .conftest import JUDGE, PANEL
 
 TOKEN = "proxy-token-for-the-connection-tests"
 #: the timeouts of the server under test, in seconds
-HEADER, BODY, KEEP_ALIVE = 1.0, 1.0, 1.0
+HEADER, BODY, KEEP_ALIVE = 2.0, 2.0, 2.0
+#: a pause well within every one of them
+PAUSE = 0.2
 #: the longest any test waits for the server to act; a server without the bounds never does
 WAIT = 15.0
 
@@ -104,7 +106,7 @@ def test_a_header_sent_a_byte_at_a_time_is_bounded_as_a_whole(address):
             except (BrokenPipeError, ConnectionResetError):
                 closed = True
                 break
-            time.sleep(HEADER / 5)
+            time.sleep(PAUSE)
             if time.monotonic() - started > WAIT:
                 break
         if not closed:
@@ -134,10 +136,10 @@ def test_a_connection_kept_busy_within_the_bounds_is_served_every_time(address):
         for _ in range(3):
             sock.sendall(request())
             assert read_response(sock).startswith(b"HTTP/1.1 200 ")
-            time.sleep(KEEP_ALIVE / 4)
+            time.sleep(PAUSE)
         sock.sendall(request("/v1/chat/completions", method="POST",
                              headers={"Content-Type": "application/json", "Content-Length": "2"}))
-        time.sleep(BODY / 4)  # a body that comes a little later, within the bound
+        time.sleep(PAUSE)  # a body that comes a little later, within the bound
         sock.sendall(b"{}")
         answer = read_response(sock)
     assert answer.startswith(b"HTTP/1.1 400 ")  # read whole and refused for what it says, not for time
@@ -153,12 +155,20 @@ def test_the_unauthenticated_get_the_same_bounds(address):
 # -- the defaults and where they are wired ------------------------------------------------------------
 
 def test_the_defaults_are_named_and_the_proxy_serves_with_them(monkeypatch):
+    import logging
+
+    from fusion_tool import FusionConfig
     from fusion_tool.proxy import server
 
     assert (DEFAULT_HEADER_TIMEOUT, DEFAULT_BODY_TIMEOUT, DEFAULT_KEEP_ALIVE_TIMEOUT) == (10.0, 30.0, 5.0)
     seen = []
     monkeypatch.setattr(server.uvicorn.Server, "run", lambda self, sockets=None: seen.append(self.config))
-    server.serve(port=0, config=__import__("fusion_tool").FusionConfig(api_key="k"))
+    logger = logging.getLogger("fusion_tool")  # serve() configures logging for the process: put it back
+    kept = (logger.handlers[:], logger.level, logger.propagate)
+    try:
+        server.serve(port=0, config=FusionConfig(api_key="k"))
+    finally:
+        logger.handlers[:], logger.level, logger.propagate = kept
     [config] = seen
     assert isinstance(config, BoundedConfig)
     config.load()

@@ -16,6 +16,7 @@ from mcp.server import Server
 from mcp.server.stdio import stdio_server
 
 from fusion_tool.core.config import DEFAULT_LOG_LEVEL
+from fusion_tool.core.connections import BoundedConfig
 from fusion_tool.core.errors import ConfigError
 from fusion_tool.core.serving import bind_tcp
 
@@ -45,7 +46,8 @@ def serve_http(app: Any, host: str, port: int, *, log_level: str = DEFAULT_LOG_L
     shown = f"[{host}]" if ":" in host else host
     print(f"fusion-tool MCP server on http://{shown}:{sock.getsockname()[1]}{MCP_PATH} (Ctrl-C to stop)",
           file=sys.stderr, flush=True)
-    config = uvicorn.Config(app, host=host, port=port, lifespan="on", log_level=log_level, access_log=False,
-                            timeout_graceful_shutdown=GRACEFUL_SECONDS)
+    # read timeouts as the proxy's (core.connections): headers, body, keep-alive
+    config = BoundedConfig(app, host=host, port=port, lifespan="on", log_level=log_level, access_log=False,
+                           timeout_graceful_shutdown=GRACEFUL_SECONDS)
     with contextlib.closing(sock), contextlib.suppress(KeyboardInterrupt):
         uvicorn.Server(config).run(sockets=[sock])
