@@ -31,6 +31,8 @@ _EXPORTS = {
     "Decision": "fusion_tool.modes.gate",
     "GateConfig": "fusion_tool.modes.gate",
     "should_deliberate": "fusion_tool.modes.gate",
+    "Estimate": "fusion_tool.pipeline.estimate",
+    "estimate": "fusion_tool.pipeline.estimate",
     "FusionResult": "fusion_tool.pipeline.fuse",
     "fuse": "fusion_tool.pipeline.fuse",
     "wrap_openai": "fusion_tool.sdk.wrapper",
@@ -58,5 +60,6 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
     from fusion_tool.core.events import Event  # noqa: F401
     from fusion_tool.core.usage import Call, Usage  # noqa: F401
     from fusion_tool.modes.gate import Decision, GateConfig, should_deliberate  # noqa: F401
+    from fusion_tool.pipeline.estimate import Estimate, estimate  # noqa: F401
     from fusion_tool.pipeline.fuse import FusionResult, fuse  # noqa: F401
     from fusion_tool.sdk.wrapper import wrap_openai  # noqa: F401

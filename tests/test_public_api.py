@@ -5,9 +5,9 @@ import fusion_tool
 
 def test_exported_names_are_pinned():
     assert sorted(fusion_tool.__all__) == sorted([
-        "ALIASES", "PRESETS", "Call", "ConfigError", "Decision", "Event", "FusionConfig", "FusionError",
+        "ALIASES", "PRESETS", "Call", "ConfigError", "Decision", "Estimate", "Event", "FusionConfig", "FusionError",
         "FusionFailed", "FusionResult", "GateConfig", "UpstreamError", "Usage", "fuse", "should_deliberate",
-        "wrap_openai",
+        "estimate", "wrap_openai",
     ])
     for name in fusion_tool.__all__:
         assert getattr(fusion_tool, name) is not None
@@ -36,6 +36,7 @@ def test_the_signatures_are_pinned():
     assert params(fusion_tool.fuse) == [("question", "POSITIONAL_OR_KEYWORD"), ("config", "KEYWORD_ONLY"),
                                         ("client", "KEYWORD_ONLY"), ("on_event", "KEYWORD_ONLY")]
     assert [n for n, _ in params(fusion_tool.should_deliberate)][:1] == ["messages"]
+    assert [n for n, _ in params(fusion_tool.estimate)][:2] == ["question_or_messages", "config"]
     assert {"deliberate", "score", "reasons"} <= set(fusion_tool.Decision.__dataclass_fields__)
 
 

@@ -10,7 +10,7 @@ variable:
 
 * :meth:`FusionConfig.from_env`: ``FUSION_BASE_URL``, ``FUSION_API_KEY`` (else
   ``OPENROUTER_API_KEY``), ``FUSION_PANEL``, ``FUSION_JUDGE``, ``FUSION_SEARCH``,
-  ``FUSION_PANEL_TIMEOUT``, ``FUSION_STRAGGLER_GRACE``, ``FUSION_REDIS_URL``
+  ``FUSION_PANEL_TIMEOUT``, ``FUSION_STRAGGLER_GRACE``, ``FUSION_REDIS_URL``, ``FUSION_MAX_COST``
 * :meth:`SearchSettings.from_env`: ``FUSION_SEARCH`` and the search providers' keys,
   ``BRAVE_API_KEY``, ``TAVILY_API_KEY``
 * :meth:`LogSettings.from_env`: ``FUSION_LOG_LEVEL``, ``FUSION_LOG``
@@ -63,6 +63,8 @@ DEFAULT_GRACEFUL_SECONDS = 120  # on shutdown, seconds requests in flight get be
 DEFAULT_PROXY_MAX_INFLIGHT = 64
 #: seconds between SSE keep-alive comments while a fused stream has nothing to send
 DEFAULT_PROXY_KEEPALIVE_SECONDS = 10.0
+#: how a fused call spends its panel: all at once, or two scouts first (see ``pipeline.spend``)
+STRATEGIES = ("panel", "scout")
 #: the URL schemes ``FUSION_REDIS_URL`` takes (a unix socket too)
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 #: the search providers' API key variables, by provider
@@ -134,6 +136,16 @@ class FusionConfig:
         redis_url: Where shared state lives (``FUSION_REDIS_URL``, ``redis://`` or ``rediss://``):
             tool mode's continuations, the in-flight cap, counters; None: in this process.
             Never in a repr (it may hold a password).
+        max_cost: The ceiling in dollars for the whole fused call (``max_cost``,
+            ``FUSION_MAX_COST``): each inner call reserves its worst case before it starts, and
+            what no longer fits is not started; None: no ceiling.
+        prices: Prices by model, ``{model: (prompt, completion)}`` in dollars per *million*
+            tokens, for models whose provider publishes none (the provider's list comes first).
+        strategy: ``panel`` (the whole panel at once) or ``scout`` (the scouts first, the rest of
+            the panel only when the judge finds them disagreeing).
+        scout_models: The scouts for ``strategy="scout"``; empty: the two cheapest models of the panel.
+        reuse_ttl: Seconds the result of a fused call is reused for the same prompt and
+            configuration, instead of a new panel; 0: never.
     """
 
     panel: tuple[str, ...] = ()
@@ -156,6 +168,11 @@ class FusionConfig:
     min_words: int | None = None
     force: bool = False
     redis_url: str | None = field(default=None, repr=False)
+    max_cost: float | None = None
+    prices: Mapping[str, tuple[float, float]] = field(default_factory=dict, hash=False)
+    strategy: str = "panel"
+    scout_models: tuple[str, ...] = ()
+    reuse_ttl: float = 0.0
 
     def __post_init__(self) -> None:
         if self.preset not in PRESETS:
@@ -167,6 +184,17 @@ class FusionConfig:
                 raise ConfigError(name, "must be a positive number of seconds")
         if self.straggler_grace is not None and self.straggler_grace < 0:
             raise ConfigError("straggler_grace", "must be zero or more seconds")
+        if self.max_cost is not None and not self.max_cost > 0:
+            raise ConfigError("max_cost", "must be a positive number of dollars")
+        if self.strategy not in STRATEGIES:
+            raise ConfigError("strategy", f"unknown strategy {self.strategy!r}; one of {', '.join(STRATEGIES)}")
+        if len(self.scout_models) > 8:
+            raise ConfigError("scout_models", "at most 8 scouts")
+        if self.reuse_ttl < 0:
+            raise ConfigError("reuse_ttl", "must be zero or more seconds")
+        for model, price in self.prices.items():
+            if len(price) != 2 or any(not isinstance(p, (int, float)) or p < 0 for p in price):
+                raise ConfigError("prices", f"{model}: (prompt, completion) dollars per million tokens, each >= 0")
         if self.redis_url is not None and not self.redis_url.startswith(REDIS_SCHEMES):
             raise ConfigError("FUSION_REDIS_URL", f"a Redis URL starts with {' or '.join(REDIS_SCHEMES)}")
 
@@ -206,6 +234,8 @@ class FusionConfig:
             values["straggler_grace"] = _seconds(v, "FUSION_STRAGGLER_GRACE", allow_zero=True)
         if v := env.get("FUSION_REDIS_URL", "").strip():
             values["redis_url"] = v
+        if v := env.get("FUSION_MAX_COST", "").strip():
+            values["max_cost"] = _dollars(v, "FUSION_MAX_COST")
         values.update(overrides)
         return cls(**values)
 
@@ -234,6 +264,11 @@ class FusionConfig:
             changes["tools"] = tuple(params["tools"])
         if "excluded_domains" in params:
             changes["excluded_domains"] = tuple(params["excluded_domains"])
+        for key in ("max_cost", "strategy"):
+            if key in params:
+                changes[key] = params[key]
+        if "scout_models" in params:
+            changes["scout_models"] = tuple(params["scout_models"])
         return replace(self, **changes)
 
 
@@ -242,6 +277,16 @@ def _model_list(value: str, name: str) -> tuple[str, ...]:
     if not 1 <= len(models) <= 8:
         raise ConfigError(name, "a comma-separated list of 1 to 8 model names")
     return models
+
+
+def _dollars(value: str, name: str) -> float:
+    try:
+        dollars = float(value)
+    except ValueError:
+        raise ConfigError(name, f"not a number of dollars: {value!r}") from None
+    if not dollars > 0 or dollars == float("inf"):
+        raise ConfigError(name, f"must be a positive number of dollars, got {value!r}")
+    return dollars
 
 
 def _seconds(value: str, name: str, *, allow_zero: bool = False) -> float:

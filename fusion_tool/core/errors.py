@@ -3,6 +3,7 @@
     FusionError                 base class: catch it to catch anything fusion-tool raises on purpose
     ├── ConfigError             a configuration value or request field is invalid (names it); also a ValueError
     ├── UpstreamError           a provider call failed for good (retries exhausted or not retryable)
+    │   └── BudgetSkipped       an inner call not started: its worst case does not fit max_cost
     ├── FusionFailed            a fused answer has nothing to stand on (no panelist answered in time), or no writer
     ├── HostError               a URL's host is malformed or ambiguous (refused, not resolved); also a ValueError
     ├── FetchError              ``web_fetch`` could not read a page (``reason`` is fit for the model)
@@ -63,6 +64,11 @@ class UpstreamError(FusionError):
         self.status_code = status_code
         self.model = model
         super().__init__(message)
+
+
+class BudgetSkipped(UpstreamError):
+    """An inner call was not started: its worst case no longer fits the fused call's
+    ``max_cost`` (see ``fusion_tool.pipeline.spend``). Never sent, so never billed."""
 
 
 class HostError(FusionError, ValueError):

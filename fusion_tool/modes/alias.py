@@ -25,7 +25,7 @@ from fusion_tool.core.usage import Usage
 from fusion_tool.modes import shape
 from fusion_tool.modes.memory import Memory
 from fusion_tool.modes.plan import Plan
-from fusion_tool.pipeline.fuse import FusionResult, run, tools_factory
+from fusion_tool.pipeline.fuse import FusionResult, open_spend, run, tools_factory, writer_worst
 from fusion_tool.pipeline.writer import write, write_stream, writer_messages
 from fusion_tool.provider.upstream import Upstream
 
@@ -48,9 +48,13 @@ async def _deliberate(
     if memory is not None:
         messages = await memory.splice(messages)
     result, exchange = None, []
+    spend = await open_spend(plan.config, upstream)
     if not _continues(messages):
         prompt = prompt_from_messages(messages)
-        result = await run(prompt, upstream, plan.config, on_event=on_event, tools_factory=tools_factory(plan.config))
+        if spend.limited:  # the writer's worst case is kept back from the start: the answer can be written
+            spend.hold("writer", writer_worst(messages, plan.config, plan.params, spend))
+        result = await run(prompt, upstream, plan.config, on_event=on_event, tools_factory=tools_factory(plan.config),
+                           spend=spend)
         if result.status != "ok":
             raise FusionFailed(result.error or "every panel model failed",
                                failure_reason=result.failure_reason or "all_panels_failed",
@@ -60,6 +64,8 @@ async def _deliberate(
     params = {k: v for k, v in plan.params.items() if k not in _NOT_FOR_WRITER}
     params["model"] = judge
     params["messages"] = writer_messages([*messages, *exchange])
+    if spend.limited:  # read by Upstream.complete / stream: the writer's call reserves out of its hold
+        params.update(spend=spend, hold="writer")
     user_tools = list(params.get("tools") or [])
     # declare the tool the transcript used (some providers insist); the caller's own tools stay
     # callable with the caller's tool_choice, and fusion's calls never leave (see _without_fusion)
@@ -105,6 +111,8 @@ async def complete(
     calls = completion.choices[0].message.tool_calls if completion.choices else None
     if memory is not None and calls and exchange:
         await memory.keep([c.id for c in calls], exchange)
+    if result is not None and params.get("spend") is not None:
+        result.trace["spend"] = params["spend"].record()
     record = _record(result, usage, params["messages"][1:])
     return shape.finish(completion, usage, record, result.sources if result is not None else [])
 
@@ -171,6 +179,8 @@ async def stream(
                               cost=usage.calls[-1].cost)
             if memory is not None and deltas.user_ids and exchange:
                 await memory.keep(deltas.user_ids, exchange)
+            if result is not None and params.get("spend") is not None:
+                result.trace["spend"] = params["spend"].record()
             record = _record(result, usage, params["messages"][1:])
             shape.stream_citations("".join(text), record, result.sources if result is not None else [])
             yield shape.with_usage(chunk, usage, record)

@@ -104,15 +104,21 @@ async def judge(
     deadline: float | None = None,
     rng: random.Random | None = None,
     verdict: Verdict | None = None,
+    spend: Any = None,
+    hold: str | None = None,
 ) -> Verdict:
     """Ask ``model`` for the analysis of the answered seats. ``verdict``, when given, is filled
-    in as the calls are made (and returned): a caller that stops the judge keeps its calls."""
+    in as the calls are made (and returned): a caller that stops the judge keeps its calls.
+    ``spend`` / ``hold``: the calls reserve their worst case (``pipeline.spend``), the first one
+    out of that hold; a repair round that does not fit is not made."""
     messages, labels, _ = build_prompt(question, [s for s in seats if s.ok], rng)
     verdict = verdict if verdict is not None else Verdict(analysis=None)
     extra: dict[str, Any] = {"temperature": 0}
     if max_completion_tokens is not None:
         extra["max_completion_tokens"] = max_completion_tokens
-    text = await _ask(verdict, upstream, model, messages, extra, deadline)
+    if spend is not None:
+        extra["spend"] = spend
+    text = await _ask(verdict, upstream, model, messages, {**extra, "hold": hold}, deadline)
     analysis, problem = parse(text)
     if analysis is None:  # one repair round, with the model's own output and what is wrong
         repair = [*messages, {"role": "assistant", "content": text or ""},

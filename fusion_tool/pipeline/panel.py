@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from fusion_tool.core.config import FusionConfig
-from fusion_tool.core.errors import UpstreamError
+from fusion_tool.core.errors import BudgetSkipped, UpstreamError
 from fusion_tool.core.events import Emitter
 from fusion_tool.core.transcript import assistant_turn
 from fusion_tool.core.usage import Call, total_cost
 from fusion_tool.pipeline import prompts
+from fusion_tool.pipeline.spend import WRAP_UP_MIN_TOKENS, Spend
 from fusion_tool.provider.upstream import Upstream
 
 
@@ -51,6 +52,7 @@ class Seat:
         sources: What its research tools showed or read.
         seconds: Wall time of its whole turn.
         late: It was still out when the panel stage's deadline came, and was stopped.
+        skipped: Its first call was not started: it did not fit the fused call's ``max_cost``.
     """
 
     index: int
@@ -62,6 +64,7 @@ class Seat:
     sources: list[Any] = field(default_factory=list)
     seconds: float = 0.0
     late: bool = False
+    skipped: bool = False
 
     @property
     def ok(self) -> bool:
@@ -81,7 +84,8 @@ def _panel_params(config: FusionConfig) -> dict[str, Any]:
 
 
 async def _answer(
-    seat: Seat, prompt: str, upstream: Upstream, config: FusionConfig, tools: Tools | None, emit: Emitter
+    seat: Seat, prompt: str, upstream: Upstream, config: FusionConfig, tools: Tools | None, emit: Emitter,
+    spend: Spend | None = None,
 ) -> None:
     definitions = tools.definitions() if tools is not None else []
     hint = prompts.PANELIST_TOOLS.format(n=config.max_tool_calls) if definitions else ""
@@ -92,13 +96,20 @@ async def _answer(
     used = 0
     while True:
         params = _panel_params(config)
+        wrap_up = False
         if definitions:
-            if used < config.max_tool_calls:
+            near = spend is not None and spend.wrap_up_due({"model": seat.model, "messages": messages,
+                                                            "tools": definitions, **params})
+            if used < config.max_tool_calls and not near:
                 params["tools"] = definitions
-            else:
+            elif used or not near:  # the first round under a near ceiling just goes without tools
+                wrap_up = True
+                if near and spend is not None:
+                    spend.wrapped_up.append(seat.model)
                 messages.append({"role": "user", "content": prompts.PANELIST_WRAP_UP})
         completion, call = await upstream.complete(
-            "panel", model=seat.model, messages=messages, timeout=config.panel_timeout, **params
+            "panel", model=seat.model, messages=messages, timeout=config.panel_timeout, spend=spend,
+            shrink_to=WRAP_UP_MIN_TOKENS if wrap_up and seat.calls else None, **params
         )
         seat.calls.append(call)
         message = completion.choices[0].message if completion.choices else None
@@ -118,18 +129,20 @@ async def _answer(
 
 
 async def _run_seat(
-    seat: Seat, prompt: str, upstream: Upstream, config: FusionConfig, tools_factory: ToolsFactory | None, emit: Emitter
+    seat: Seat, prompt: str, upstream: Upstream, config: FusionConfig, tools_factory: ToolsFactory | None, emit: Emitter,
+    spend: Spend | None = None,
 ) -> Seat:
     emit("panelist_start", seat.model, seat.index)
     started = time.monotonic()
     tools = tools_factory() if tools_factory is not None else None
     try:
         async with asyncio.timeout(config.panel_timeout):
-            await _answer(seat, prompt, upstream, config, tools, emit)
+            await _answer(seat, prompt, upstream, config, tools, emit, spend)
     except TimeoutError:
         seat.error = f"timed out after {config.panel_timeout:g} s"
     except UpstreamError as exc:
         seat.error, seat.status_code = str(exc), exc.status_code
+        seat.skipped = isinstance(exc, BudgetSkipped) and not seat.calls
     except asyncio.CancelledError:
         seat.error = "cancelled"
         raise
@@ -157,16 +170,22 @@ async def run_panel(
     tools_factory: ToolsFactory | None = None,
     *,
     stop_at: float | None = None,
+    seats: list[Seat] | None = None,
+    spend: Spend | None = None,
 ) -> list[Seat]:
     """Run every panelist in parallel; return every seat, answered or failed, in panel order.
 
     ``stop_at`` (a ``time.monotonic()`` instant) ends the stage: the panelists still out are
-    stopped and marked ``late``; the seats that answered stand.
+    stopped and marked ``late``; the seats that answered stand. ``seats``: these seats instead of
+    the whole panel (the scouts, or the rest after them). ``spend``: every call reserves its
+    worst case there first (``pipeline.spend``); a seat whose first call does not fit is
+    ``skipped``, and one still running when the ceiling is near is asked to wrap up.
     """
     started = time.monotonic()
-    seats = [Seat(i, model) for i, model in enumerate(config.panel_models)]
+    seats = seats if seats is not None else [Seat(i, model) for i, model in enumerate(config.panel_models)]
     tasks = {
-        asyncio.create_task(_run_seat(seat, prompt, upstream, config, tools_factory, emit)): seat for seat in seats
+        asyncio.create_task(_run_seat(seat, prompt, upstream, config, tools_factory, emit, spend)): seat
+        for seat in seats
     }
     pending = set(tasks)
     grace_ends: float | None = None

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 import openai
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
@@ -54,6 +54,16 @@ def _message(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
+class Spender(Protocol):
+    """What :meth:`Upstream.complete` asks before and after a call under a ceiling (the ledger
+    is ``fusion_tool.pipeline.spend.Spend``): reserve the worst case, then settle."""
+
+    def reserve(self, stage: str, params: dict[str, Any], *, hold: str | None = None,
+                shrink_to: int | None = None) -> tuple[Any, dict[str, Any]]: ...
+
+    def settle(self, ticket: Any, call: Call | None) -> None: ...
+
+
 class Upstream:
     """Chat completions against one provider, with the retry policy and usage records."""
 
@@ -71,6 +81,7 @@ class Upstream:
         #: the request shape this provider takes (token cap, roles, content), learnt as it answers
         self.dialect: Dialect = dialect_for(self.base_url)
         self._owned: Any = None  # a client made for us, closed by aclose()
+        self._prices: dict[str, tuple[float, float]] | None = None  # the provider's, once read
 
     @classmethod
     def for_config(cls, config: FusionConfig, client: openai.AsyncOpenAI | openai.OpenAI | None = None,
@@ -90,6 +101,23 @@ class Upstream:
         if self._owned is not None:
             await self._owned.close()
             self._owned = None
+
+    async def published_prices(self) -> dict[str, tuple[float, float]]:
+        """``{model: (prompt, completion)}`` dollars per token from the provider's ``GET /models``
+        where its entries carry ``pricing`` (OpenRouter's); ``{}`` where it publishes none or
+        the list cannot be read. Read once, for this client's life."""
+        if self._prices is None:
+            try:
+                if self.is_async:
+                    page = await self.client.models.list()
+                else:
+                    page = await asyncio.to_thread(self.client.models.list)
+                entries = [{"id": m.id, **(m.model_extra or {})} for m in page.data]
+            except (openai.APIError, openai.APIConnectionError, ValueError, TypeError) as exc:
+                log.info("no_published_prices", error=self.scrub(_message(exc)))
+                entries = []
+            self._prices = published_prices(entries)
+        return dict(self._prices)
 
     @property
     def base_url(self) -> str:
@@ -156,18 +184,34 @@ class Upstream:
         timeout: float | None = None,
         deadline: float | None = None,
         retry_statuses: frozenset[int] = RETRYABLE_STATUSES,
+        spend: Spender | None = None,
+        hold: str | None = None,
+        shrink_to: int | None = None,
         **params: Any,
     ) -> tuple[ChatCompletion, Call]:
         """One non-streaming completion (retried as the policy says) and its usage record.
 
-        ``deadline`` is a ``time.monotonic()`` instant no retry may wait past.
+        ``deadline`` is a ``time.monotonic()`` instant no retry may wait past. ``spend``: the
+        call reserves its worst case there first (``hold``: out of that stage's hold;
+        ``shrink_to``: its cap may be lowered to fit) and settles after; a call that does not
+        fit raises ``BudgetSkipped`` unsent.
         """
+        ticket = None
+        if spend is not None:
+            ticket, params = spend.reserve(stage, params, hold=hold, shrink_to=shrink_to)
         started = time.monotonic()
-        completion = await self._with_retries(
-            params, timeout=timeout, deadline=deadline, retry_statuses=retry_statuses
-        )
+        try:
+            completion = await self._with_retries(
+                params, timeout=timeout, deadline=deadline, retry_statuses=retry_statuses
+            )
+        except BaseException:
+            if spend is not None:
+                spend.settle(ticket, None)
+            raise
         self.dialect.learn_from_completion(params, completion)
         call = Call.from_usage(stage, params["model"], completion.usage, time.monotonic() - started)
+        if spend is not None:
+            spend.settle(ticket, call)
         return completion, call
 
     async def complete_structured(
@@ -200,31 +244,63 @@ class Upstream:
 
     @telemetry.traced_stream
     async def stream(
-        self, *, timeout: float | None = None, deadline: float | None = None, **params: Any
+        self, *, timeout: float | None = None, deadline: float | None = None, spend: Spender | None = None,
+        hold: str | None = None, stage: str = "writer", **params: Any
     ) -> AsyncIterator[ChatCompletionChunk]:
-        """A streaming completion; retried only until the stream opens, never after its first byte."""
+        """A streaming completion; retried only until the stream opens, never after its first byte.
+        ``spend``, ``hold``: as for :meth:`complete` (settled with the usage the stream reports)."""
+        ticket = None
+        if spend is not None:
+            ticket, params = spend.reserve(stage, params, hold=hold)
         params = {**params, "stream": True}
-        stream = await self._with_retries(
-            params, timeout=timeout, deadline=deadline, retry_statuses=RETRYABLE_STATUSES
-        )
+        reported: Any = None
+        try:
+            stream = await self._with_retries(
+                params, timeout=timeout, deadline=deadline, retry_statuses=RETRYABLE_STATUSES
+            )
+        except BaseException:
+            if spend is not None:
+                spend.settle(ticket, None)
+            raise
         repair = ToolCallDeltas()  # some servers repeat a tool call's name in every delta
         try:
             if self.is_async:
                 async for chunk in stream:
+                    reported = chunk.usage or reported
                     yield repair(chunk)
             else:
                 iterator = iter(stream)
                 done = object()
                 while (chunk := await asyncio.to_thread(next, iterator, done)) is not done:
+                    reported = chunk.usage or reported
                     yield repair(chunk)
         except (openai.APIError, openai.APIConnectionError) as exc:
             raise self._failed(exc, params.get("model")) from exc
         finally:
+            if spend is not None:
+                spend.settle(ticket, None if reported is None else Call.from_usage(stage, params["model"], reported))
             close = getattr(stream, "close", None)
             if close is not None:
                 result = close()
                 if asyncio.iscoroutine(result):
                     await result
+
+
+def published_prices(models: Any) -> dict[str, tuple[float, float]]:
+    """``{model: (prompt, completion)}`` from a model list's entries that carry OpenRouter's
+    ``pricing`` (strings or numbers, dollars per token); the others are left out (unknown)."""
+    out: dict[str, tuple[float, float]] = {}
+    for entry in models if isinstance(models, list) else []:
+        pricing = entry.get("pricing") if isinstance(entry, dict) else None
+        if not isinstance(pricing, dict) or not isinstance(entry.get("id"), str):
+            continue
+        try:
+            prompt, completion = float(pricing["prompt"]), float(pricing["completion"])
+        except (KeyError, TypeError, ValueError):
+            continue
+        if prompt >= 0 and completion >= 0:  # OpenRouter's routers show -1: a variable price
+            out[entry["id"]] = (prompt, completion)
+    return out
 
 
 def _remaining(timeout: float | None, deadline: float | None) -> float | None:

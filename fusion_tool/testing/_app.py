@@ -6,7 +6,8 @@ Routes (an optional `/v1` prefix is accepted and ignored):
   `text/event-stream` stream;
 - `POST /responses`: the same behaviours on the Responses API (`_responses`): the request is
   read as chat messages, the reply is a `response` object or its stream of typed events;
-- `GET /models` and `GET /models/{id}`: the registered models;
+- `GET /models` and `GET /models/{id}`: the registered models (with OpenRouter's `pricing`,
+  dollars per token as strings, when the provider publishes its prices);
 - anything else: 404 with the OpenAI error envelope.
 
 While a chat-completion response is pending (its `delay`, a `hang`, a long behaviour, or a
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import time
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
@@ -49,6 +51,21 @@ class ProviderCore(Protocol):
     ) -> tuple[ScriptedRequest, Callable[[], Awaitable[Reply | dict[str, Any]]]]: ...
 
     def usage_for(self, request: ScriptedRequest, reply: Reply) -> dict[str, Any]: ...
+
+
+def _capped(request: ScriptedRequest, reply: Reply | dict[str, Any]) -> Reply | dict[str, Any]:
+    """A reply's text cut at the request's ``max_completion_tokens`` (or ``max_tokens``) words,
+    ``finish_reason: "length"``, as a real provider stops at the cap."""
+    cap = request.body.get("max_completion_tokens", request.body.get("max_tokens"))
+    if request.api == "responses":
+        cap = request.body.get("max_output_tokens")
+    if not isinstance(reply, Reply) or not isinstance(cap, int) or reply.usage is not None or reply.is_error:
+        return reply
+    text = reply.text if reply.text is not None else (None if reply.json is None else json.dumps(reply.json))
+    words = (text or "").split()
+    if len(words) <= cap or reply.tool_calls:
+        return reply
+    return dataclasses.replace(reply, text=" ".join(words[:cap]), json=None, finish_reason="length")
 
 
 def _json_bytes(data: Any) -> bytes:
@@ -153,9 +170,12 @@ class ScriptedApp:
         else:
             await _send_json(send, 404, error_body(404, f"Unknown route {method} {scope['path']}."))
 
-    @staticmethod
-    def _model_card(model: str) -> dict[str, Any]:
-        return {"id": model, "object": "model", "created": MODELS_CREATED, "owned_by": "scripted"}
+    def _model_card(self, model: str) -> dict[str, Any]:
+        card: dict[str, Any] = {"id": model, "object": "model", "created": MODELS_CREATED, "owned_by": "scripted"}
+        pricing = getattr(self._core, "pricing", None)
+        if pricing is not None and (price := pricing(model)) is not None:
+            card["pricing"] = {"prompt": repr(price[0]), "completion": repr(price[1])}
+        return card
 
     @staticmethod
     def _model_not_found(model: str) -> dict[str, Any]:
@@ -227,7 +247,7 @@ class ScriptedApp:
         resolve: Callable[[], Awaitable[Reply | dict[str, Any]]],
         send: Send,
     ) -> None:
-        reply = await resolve()
+        reply = _capped(request, await resolve())
         if isinstance(reply, dict):
             usage = reply.get("usage")
             request._status.usage = usage if isinstance(usage, dict) else None

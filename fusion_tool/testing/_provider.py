@@ -84,6 +84,8 @@ class ScriptedProvider:
             with code "model_not_found", as real providers answer.
         prices: model -> (dollars per prompt token, dollars per completion token), used for the
             computed `usage.cost`; models not listed cost `default_price`.
+        publish_prices: `GET /models` shows each model's price as OpenRouter does
+            (`pricing: {"prompt", "completion"}`, dollars per token, as strings).
 
     Every chat-completion request is recorded, in arrival order, as a `ScriptedRequest`
     (`requests`, `requests_for`); its `cancelled` / `completed` flags tell whether the
@@ -98,6 +100,7 @@ class ScriptedProvider:
         *,
         default: Behaviour | None = None,
         prices: Mapping[str, tuple[float, float]] | None = None,
+        publish_prices: bool = False,
     ) -> None:
         self._lock = threading.RLock()
         self._behaviours: dict[str, Behaviour] = {}
@@ -109,6 +112,7 @@ class ScriptedProvider:
             _check_behaviour(default)
         self.default: Behaviour | None = default
         self.prices: dict[str, tuple[float, float]] = dict(prices or {})
+        self.publish_prices = publish_prices
         for model, behaviour in (behaviours or {}).items():
             self.add(model, behaviour)
         self.app = ScriptedApp(self)
@@ -172,6 +176,10 @@ class ScriptedProvider:
         return self.prices.get(model, self.default_price)
 
     # -- what the ASGI app calls -------------------------------------------------------------
+
+    def pricing(self, model: str) -> tuple[float, float] | None:
+        """The price `GET /models` publishes for `model` (None unless `publish_prices`)."""
+        return self.price_for(model) if self.publish_prices else None
 
     def model_ids(self) -> list[str]:
         return self.models
