@@ -20,7 +20,43 @@ def plugin_of(config: FusionConfig) -> dict[str, Any]:
         plugin["analysis_models"] = list(config.panel)
     if config.judge:
         plugin["model"] = config.judge
+    if config.max_cost is not None:
+        plugin["max_cost"] = config.max_cost
+    if config.strategy != "panel":
+        plugin["strategy"] = config.strategy
+    if config.scout_models:
+        plugin["scout_models"] = list(config.scout_models)
     return plugin
+
+
+async def print_estimate(question: str, config: FusionConfig, *, as_json: bool) -> int:
+    """``ask --estimate``: the expected and worst-case cost, calling no model. Prices: the
+    configured ones, and the provider's published list when a provider is configured."""
+    from fusion_tool.pipeline.estimate import estimate
+
+    published: dict[str, tuple[float, float]] = {}
+    if config.names_a_provider:
+        from fusion_tool.provider.upstream import Upstream
+
+        upstream = Upstream.for_config(config)
+        try:
+            published = await upstream.published_prices()
+        finally:
+            await upstream.aclose()
+    result = estimate(question, config, prices=published)
+    if as_json:
+        print(json.dumps(result.to_dict(), indent=2))
+        return 0
+    from fusion_tool.cli.progress import dollars
+
+    for line in result.lines:
+        print(f"{line.stage:6} {line.model}: expected {line.prompt_tokens}+{line.completion_tokens} tokens "
+              f"{dollars(line.cost)}; worst {line.prompt_tokens_worst}+{line.completion_tokens_worst} tokens "
+              f"in {line.calls_worst} calls {dollars(line.cost_worst)} (price: {line.price_source})")
+    ceiling = f"; ceiling ${result.max_cost:g}" if result.max_cost is not None else ""
+    print(f"total: expected {dollars(result.cost)}, worst {dollars(result.cost_worst)}{ceiling} "
+          f"(tokens counted by {result.tokenizer}, strategy {result.strategy})")
+    return 0
 
 
 async def ask(
@@ -37,14 +73,16 @@ async def ask(
     request = {"model": ALIAS, "messages": [{"role": "user", "content": question}],
                "plugins": [plugin_of(config)], **(params or {})}
     try:
-        with Progress(config.panel_models, config.judge_model(), label=label) as progress:
+        seats = (*config.panel_models, *(m for m in config.scout_models if m not in config.panel_models))
+        with Progress(seats, config.judge_model(), label=label, max_cost=config.max_cost) as progress:
             completion = await serve(plan(request, config), upstream, on_event=progress)
     finally:
         await upstream.aclose()
     answer = completion.choices[0].message.content or ""
     record = completion.fusion  # type: ignore[attr-defined]
     if as_json:
-        out = {"answer": answer, **record, "usage": completion.usage.model_dump() if completion.usage else None}
+        out = {"answer": answer, **record, "usage": completion.usage.model_dump() if completion.usage else None,
+               "spend": (record.get("trace") or {}).get("spend")}
         print(json.dumps(out, indent=2, ensure_ascii=False))
     else:
         print(summary(record), file=sys.stderr)

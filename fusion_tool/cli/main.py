@@ -25,6 +25,8 @@ def _parser() -> argparse.ArgumentParser:
     ask = sub.add_parser("ask", help="answer a question with a fused panel (the main job)")
     ask.add_argument("question")
     _run_options(ask)
+    ask.add_argument("--estimate", action="store_true",
+                     help="print the expected and worst-case tokens and cost per seat, judge and writer; call no model")
     _local_options(ask)
     demo = sub.add_parser("demo", help="the whole flow against scripted models, simulated, no key needed")
     demo.add_argument("question", nargs="?", default="Is intermittent fasting better than calorie restriction for weight loss?")
@@ -58,6 +60,11 @@ def _run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--exclude-domain", action="append", default=[], metavar="D",
                    help="keep this domain out of search and fetch (repeatable)")
     p.add_argument("--json", action="store_true", help="print the whole result as JSON")
+    p.add_argument("--max-cost", type=float, metavar="USD",
+                   help="a ceiling in dollars the fused call never crosses (default: FUSION_MAX_COST)")
+    p.add_argument("--strategy", choices=["panel", "scout"], help="scout: two cheap scouts first, the panel if they disagree")
+    p.add_argument("--price", action="append", default=[], metavar="MODEL=PROMPT,COMPLETION",
+                   help="a model's price in dollars per million tokens, where the provider publishes none (repeatable)")
 
 
 def _config(args: argparse.Namespace, **overrides: Any) -> FusionConfig:
@@ -72,7 +79,26 @@ def _config(args: argparse.Namespace, **overrides: Any) -> FusionConfig:
         values["tools"] = ()
     if args.exclude_domain:
         values["excluded_domains"] = tuple(args.exclude_domain)
+    if getattr(args, "max_cost", None) is not None:
+        if not args.max_cost > 0:
+            raise ConfigError("--max-cost", "must be a positive number of dollars")
+        values["max_cost"] = args.max_cost
+    if getattr(args, "strategy", None):
+        values["strategy"] = args.strategy
+    if getattr(args, "price", None):
+        values["prices"] = dict(_price(p) for p in args.price)
     return FusionConfig.from_env(**values)
+
+
+def _price(text: str) -> tuple[str, tuple[float, float]]:
+    model, _, pair = text.rpartition("=")
+    try:
+        prompt, completion = (float(x) for x in pair.split(","))
+    except ValueError:
+        raise ConfigError("--price", f"MODEL=PROMPT,COMPLETION (dollars per million tokens), not {text!r}") from None
+    if not model:
+        raise ConfigError("--price", f"MODEL=PROMPT,COMPLETION needs a model: {text!r}")
+    return model, (prompt, completion)
 
 
 def _local(args: argparse.Namespace) -> int:
@@ -101,6 +127,10 @@ def main(argv: list[str] | None = None) -> int:
             return _local(args)
         if args.command == "ask":
             config = _config(args)
+            if args.estimate:
+                from fusion_tool.cli.ask import print_estimate
+
+                return asyncio.run(print_estimate(args.question, config, as_json=args.json))
             if not config.names_a_provider:
                 print(NO_PROVIDER, file=sys.stderr)
                 return 2

@@ -48,8 +48,10 @@ class Row:
 class Progress:
     """An ``on_event`` listener that draws the panel's progress."""
 
-    def __init__(self, panel: tuple[str, ...], judge: str, stream: TextIO | None = None, label: str = "") -> None:
+    def __init__(self, panel: tuple[str, ...], judge: str, stream: TextIO | None = None, label: str = "",
+                 max_cost: float | None = None) -> None:
         self.rows = [Row(m) for m in panel] + [Row(judge)]
+        self.max_cost = max_cost
         self.rows[-1].detail = "judge"
         self.console = Console(file=stream or sys.stderr, highlight=False)
         self.label = label
@@ -87,7 +89,14 @@ class Progress:
         if self._live is not None:
             self._live.update(self._table())
         else:
-            self.console.print(self._line(row))
+            self.console.print(self._line(row) + (f"  ({self.running_cost()})" if kind in ("done", "failed") else ""))
+
+    def running_cost(self) -> str:
+        """The cost so far, against the ceiling when there is one: ``$0.0123 of $0.0500``."""
+        costs = [r.cost for r in self.rows if r.tokens]
+        spent = None if any(c is None for c in costs) else sum(c or 0.0 for c in costs)
+        ceiling = f" of ${self.max_cost:.4f}" if self.max_cost is not None else ""
+        return f"{dollars(spent)} so far{ceiling}"
 
     def _line(self, row: Row) -> str:
         parts = [f"{row.model}: {row.state}"]
@@ -112,4 +121,5 @@ class Progress:
                 f"{seconds:.1f}s" if seconds is not None else "", str(row.tokens or ""),
                 "unknown" if row.cost is None else f"${row.cost:.4f}" if row.cost else "", row.detail,
             )
+        table.caption = self.running_cost()
         return table
