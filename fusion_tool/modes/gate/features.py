@@ -1,0 +1,134 @@
+"""The shape of a request, as numbers: which asks its own words make (cue families, in any of the
+twelve languages), how much situation and constraint they give, how open the ask is.
+
+``shape(own, n_words, pasted)`` returns the features (each in [0, 1]) and the cues behind them,
+for the model (``model.py``) and for the reasons it gives.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from fusion_tool.modes.gate import cues_asks as asks
+from fusion_tool.modes.gate import cues_judgement as judgement
+from fusion_tool.modes.gate import cues_situation as situation
+from fusion_tool.modes.gate.lexicon import Lexicon, Prepared, prepare, words_of
+
+TACTICAL_FAMILIES = ("transform", "material", "lookup", "code_task", "chore", "limits")
+PLAIN_FAMILIES = ("creative", "explain", "recipe", "roleplay", "chat")
+JUDGEMENT_FAMILIES = ("decide", "diagnose", "hypothetical", "forecast", "evidence", "critique", "deliverable",
+                      "multi_domain", "opinion", "weigh", "hypothetical_pair")
+SITUATION = ("stakes", "numbers", "length", "questions", "options", "constraint", "self", "counts")
+CUE_FAMILIES = TACTICAL_FAMILIES + PLAIN_FAMILIES + JUDGEMENT_FAMILIES[:-1] + ("constraint", "options", "self", "counts")
+STAKE_DOMAINS = tuple(situation.STAKES)
+#: what the model reads: the three asks as wholes (every cue of a kind weighs the same, so a cue
+#: the train split happens to use rarely is not worth less), an explicit limit on the ask ("no
+#: commentary", "just the"), pasted material and code references, and the situation as it bears
+#: on a judgement asked (stakes, numbers, length... matter once there is a judgement to make)
+MODEL_FEATURES = ("tactical_ask", "plain_ask", "judgement_ask", "judgement_breadth", "limits", "pasted", "code_refs",
+                  *(f"judgement*{name}" for name in SITUATION))
+ASK_FAMILIES = TACTICAL_FAMILIES + PLAIN_FAMILIES + JUDGEMENT_FAMILIES
+CAP = 3  # structural counts saturate at CAP (numbers at 6)
+WINDOW = 1200  # characters read from each end of a long turn: the ask and its framing live there
+PASTED_VETO = 0.2  # this share of the turn pasted counts as supplied material, named or not
+LENGTH_SPAN = 8  # own words from the floor to 8x the floor map onto length 0..1 (log scale)
+
+TRANSFORM_KINDS = tuple(asks.TRANSFORM)
+LEXICON = Lexicon({
+    **{f"transform:{kind}": cues for kind, cues in asks.TRANSFORM.items()}, "material": asks.MATERIAL, "lookup": asks.LOOKUP, "code_task": asks.CODE_TASK,
+    "chore": asks.CHORE, "limits": asks.LIMITS, "creative": asks.CREATIVE, "explain": asks.EXPLAIN,
+    "recipe": asks.RECIPE, "roleplay": asks.ROLEPLAY, "chat": asks.CHAT,
+    "decide": judgement.DECIDE, "diagnose": judgement.DIAGNOSE, "hypothetical": judgement.HYPOTHETICAL,
+    "forecast": judgement.FORECAST, "evidence": judgement.EVIDENCE, "critique": judgement.CRITIQUE,
+    "deliverable": judgement.DELIVERABLE, "multi_domain": judgement.MULTI_DOMAIN, "opinion": judgement.OPINION,
+    "weigh": judgement.WEIGH,
+    "constraint": situation.CONSTRAINT, "options": situation.OPTIONS, "self": situation.SELF,
+    "counts": situation.COUNTS,
+    **{f"stakes:{domain}": cues for domain, cues in situation.STAKES.items()},
+})
+_PAIRS = tuple((frozenset(words_of(first.replace("|", " "))), frozenset(words_of(second.replace("|", " "))))
+               for first, second in judgement.HYPOTHETICAL_PAIRS.values())
+_CODE_REF = re.compile(r"[_/]\w|\.(?:py|js|ts|go|rs|java|rb|php|md|json|ya?ml|toml|ini|cfg|sql|sh|csv|txt|html|css)\b")
+_DIGIT = re.compile(r"\d")
+_MONEY_SIGNS = "$€£¥₹₩₽%"
+_MONEY_WORDS = frozenset("usd eur gbp chf jpy inr rmb cny".split())
+_QUESTION = re.compile(r"[?？؟]")
+_SENTENCE = re.compile(r"(?<=[.!?。！？؟])\s+|\n+")
+_OR = (" or ", " either ", " oder ", " ou ", " oppure ", " или ", " либо ", " या ", "还是", "或者", "それとも", "または",
+       "아니면", "또는", " أو ", " أم ")
+_NUMBERED = re.compile(r"\s*(?:\d[.)]|[a-cA-C][.)]|option\s+\w+\s*:|opci[oó]n\s+\w+\s*:)", re.I)
+
+
+@dataclass(frozen=True)
+class Shape:
+    values: dict[str, float]  # feature -> [0, 1]
+    hits: dict[str, set[str]]  # cue family (and stakes:<domain>) -> the cues that matched
+    numbers: int  # numbers in the user's own words (digits, and spelled-out quantities)
+    options: int  # alternatives laid out ("or", "option", list items)
+
+
+def _numbers(prepared: Prepared, own: str, counts: int) -> int:
+    digits = sum(1 for w in prepared.words if not w.isalpha() and _DIGIT.search(w))
+    return digits + counts + sum(own.count(sign) for sign in _MONEY_SIGNS) + len(_MONEY_WORDS & prepared.words)
+
+
+def _options(own: str) -> int:
+    """The alternatives laid out: "A, B, or C?" is 3 (items before the first "or" of a sentence, plus
+    the one after), numbered lines ("1. ...", "Option B: ...") count one each."""
+    best = 0
+    for sentence in _SENTENCE.split(own):
+        cut = next((i for i in (sentence.find(w) for w in _OR) if i > 0), -1) if any(w in sentence for w in _OR) else -1
+        if cut > 0:
+            head = sentence[:cut].rstrip()
+            commas = sum(head.count(c) for c in ",;、，；")
+            best = max(best, commas + (1 if head.endswith((",", "，", "、")) else 2))  # "A, B, or C" / "A, B or C"
+    numbered = sum(1 for line in own.split("\n") if _NUMBERED.match(line))
+    return min(max(best, numbered if numbered >= 2 else 0), 6)
+
+
+def shape(own: str, n_words: int, pasted: float, min_words: int) -> Shape:
+    """The features of the user's own words ``own`` (``n_words`` of them; ``pasted``: the share of
+    the turn that was someone else's). A family's feature is 1 - 2^-(distinct cues matched)."""
+    if len(own) > 2 * WINDOW:
+        own = own[:WINDOW] + "\n...\n" + own[-WINDOW:]
+    prepared = prepare(own)
+    hits = LEXICON.match(prepared)
+    kinds = [hits[f"transform:{kind}"] for kind in TRANSFORM_KINDS if f"transform:{kind}" in hits]
+    if kinds:
+        hits["transform"] = set().union(*kinds)
+    values = {f: 1 - 0.5 ** len(hits.get(f, ())) for f in CUE_FAMILIES}  # 1 - 2^-(distinct cues)
+    domains = [d for d in STAKE_DOMAINS if f"stakes:{d}" in hits]
+    numbers = _numbers(prepared, own, len(hits.get("counts", ())))
+    values["stakes"] = min(len(domains), CAP) / CAP
+    values["numbers"] = min(numbers, 6) / 6
+    values["questions"] = min(len(_QUESTION.findall(own)), CAP) / CAP
+    values["length"] = min(1.0, math.log(max(n_words, min_words) / min_words) / math.log(LENGTH_SPAN))
+    values["pasted"] = pasted
+    values["code_refs"] = min(len(_CODE_REF.findall(own)) + own.count("`") // 2, CAP) / CAP  # paths, files, `code`
+    values["hypothetical_pair"] = float(any(not prepared.words.isdisjoint(a) and not prepared.words.isdisjoint(b)
+                                            for a, b in _PAIRS))
+    return Shape(derive(values), hits, numbers, _options(own))
+
+
+def transforms_supplied_material(shape: Shape) -> bool:
+    """The tactical veto: the ask is a transformation (translate, rewrite, summarise, extract, format,
+    proofread, fix) of material the user supplied (named, or pasted), and its tactical cues are at least
+    as many as its judgement cues, so judgement words in the preamble describe the material."""
+    if "transform" not in shape.hits or not ("material" in shape.hits or shape.values["pasted"] >= PASTED_VETO):
+        return False
+    tactical = sum(len(shape.hits.get(f, ())) for f in TACTICAL_FAMILIES)
+    judgement = sum(len(shape.hits.get(f, ())) for f in JUDGEMENT_FAMILIES)
+    return tactical >= judgement
+
+
+def derive(values: dict[str, float]) -> dict[str, float]:
+    """Add the model's features to the families' and the structure's values (in place)."""
+    for group, families in (("tactical_ask", TACTICAL_FAMILIES), ("plain_ask", PLAIN_FAMILIES),
+                            ("judgement_ask", JUDGEMENT_FAMILIES)):
+        values[group] = 1 - math.prod(1 - values[f] for f in families)
+    values["judgement_breadth"] = min(sum(1 for f in JUDGEMENT_FAMILIES if values[f]), CAP) / CAP
+    for name in SITUATION:
+        values[f"judgement*{name}"] = values["judgement_ask"] * values[name]
+    return values
