@@ -105,14 +105,18 @@ def test_the_sdk_usage_carries_the_sums_and_a_cost_that_may_be_unknown():
 class _Bare:
     """A usage object with no token fields at all, and its extras only in ``model_extra``."""
 
-    model_extra = {"cost": "0.25"}
+    @property
+    def model_extra(self) -> dict:
+        return {"cost": "0.25"}
 
 
 class _WithExtras:
     """A cost of its own, and extras that carry none."""
 
     prompt_tokens, completion_tokens, total_tokens, cost = 3, 0, 3, 0.5
-    model_extra = {"is_byok": False}
+    @property
+    def model_extra(self) -> dict:
+        return {"is_byok": False}
 
 
 def test_missing_fields_read_as_zero_and_extras_give_the_cost():
