@@ -54,7 +54,7 @@ async def _deliberate(
         if spend.limited:  # the writer's worst case is kept back from the start: the answer can be written
             spend.hold("writer", writer_worst(messages, plan.config, plan.params, spend))
         result = await run(prompt, upstream, plan.config, on_event=on_event, tools_factory=tools_factory(plan.config),
-                           spend=spend)
+                           spend=spend, store=memory.store if memory is not None else None)
         if result.status != "ok":
             raise FusionFailed(result.error or "every panel model failed",
                                failure_reason=result.failure_reason or "all_panels_failed",

@@ -130,7 +130,9 @@ def _prompt(arguments: str) -> str | None:
     return prompt if isinstance(prompt, str) and prompt.strip() else None
 
 
-async def _answer_calls(turn: Turn, calls: list[dict[str, Any]], upstream: Upstream, on_event: Listener | None) -> None:
+async def _answer_calls(
+    turn: Turn, calls: list[dict[str, Any]], upstream: Upstream, on_event: Listener | None, memory: Memory | None
+) -> None:
     """Run (or cap) each fusion call and append its tool result to the transcript."""
     for call in calls:
         prompt = _prompt(call["function"]["arguments"])
@@ -144,7 +146,8 @@ async def _answer_calls(turn: Turn, calls: list[dict[str, Any]], upstream: Upstr
         else:
             turn.runs += 1
             fused = await run(prompt, upstream, turn.plan.config, calling_model=turn.plan.params.get("model"),
-                              on_event=on_event, tools_factory=tools_factory(turn.plan.config))
+                              on_event=on_event, tools_factory=tools_factory(turn.plan.config),
+                              store=memory.store if memory is not None else None)  # reused results: shared
             turn.results.append(fused)
             turn.usage.extend(fused.usage)
             result = fused.tool_result()
@@ -194,7 +197,7 @@ async def _rounds(
         fusion_calls, user_calls = _split(last.message)
         if fusion_calls:
             turn.messages.append(assistant_turn(last.message.get("content"), last.message["tool_calls"]))
-            await _answer_calls(turn, fusion_calls, upstream, on_event)
+            await _answer_calls(turn, fusion_calls, upstream, on_event, memory)
         if user_calls:  # the caller answers its own tools; fusion's are answered in `messages`
             last.user_calls = user_calls
             ids = [c["id"] for c in user_calls]
