@@ -42,6 +42,7 @@ __all__ = ["CJK_WORDS_PER_CHAR", "DEFAULT_MIN_WORDS", "DEFAULT_THRESHOLD", "Deci
 
 DEFAULT_MIN_WORDS = 12  # one plain sentence is below it; a question plus context is above
 DEFAULT_THRESHOLD = 0.5
+TOOL_ROLES = ("tool", "function")  # a transcript ending in these is the caller's own tool results
 
 
 @dataclass(frozen=True)
@@ -64,11 +65,15 @@ def _field(obj: Any, name: str) -> Any:
     return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
 
 
+def _ends_in_tool_results(messages: list[dict] | str) -> bool:
+    return not isinstance(messages, str) and bool(messages) and _field(messages[-1], "role") in TOOL_ROLES
+
+
 def latest_turn(messages: list[dict] | str) -> str | None:
     """The text of the latest user turn; None when there is none or the transcript ends in tool results."""
     if isinstance(messages, str):
         return messages
-    if messages and _field(messages[-1], "role") in ("tool", "function"):
+    if _ends_in_tool_results(messages):
         return None
     users = [m for m in messages if _field(m, "role") == "user"]
     return text_of(_field(users[-1], "content")) if users else None
@@ -89,8 +94,8 @@ def should_deliberate(messages: list[dict] | str, *, config: GateConfig | None =
     if text is None:
         if force:
             return Decision(True, 0.0, ("forced",))
-        ends_in_tools = not isinstance(messages, str) and messages and _field(messages[-1], "role") in ("tool", "function")
-        return Decision(False, 0.0, ("turn is tool results only",) if ends_in_tools else ("no user turn",))
+        return Decision(False, 0.0, ("turn is tool results only",) if _ends_in_tool_results(messages)
+                        else ("no user turn",))
     n_words, seen = shape_of(text, config.min_words)
     if n_words < config.min_words and not force:
         return Decision(False, 0.0, (f"short: {n_words} words < {config.min_words}",))

@@ -71,13 +71,13 @@ TRANSFORM = {  # transform the material I gave you, by kind (the reason names th
         "ar": "استخرج",
     },
     "format": {
-        "en": "reformat|reformatting|reformatted|convert*|turn this into|turn it into|turn these into|turn this list"
-              "|turn that into"
-              "|put this into|put these into|put it into|put them into|into a table|into a markdown table"
-              "|as a table|as json|as csv|into json|into csv|into yaml|into bullets|bullet points|alphabeti*"
-              "|sort these|sort this|sort them|dedupe|deduplicate|remove duplicates|transcrib*|transliterat*"
-              "|format it|format this|format these|apa|mla|harvard style|vancouver style|chicago style"
-              "|change these|change it to|round to|capitaliz*|capitalis*|lowercase|uppercase|as a list",
+        "en": "reformat|reformatting|reformatted|convert*|turn this into|turn it into|turn these into"
+              "|turn this list|turn that into|put this into|put these into|put it into|put them into|into a table"
+              "|into a markdown table|as a table|as json|as csv|into json|into csv|into yaml|into bullets"
+              "|bullet points|alphabeti*|sort these|sort this|sort them|dedupe|deduplicate|remove duplicates"
+              "|transcrib*|transliterat*|format it|format this|format these|apa|mla|harvard style|vancouver style"
+              "|chicago style|change these|change it to|round to|capitaliz*|capitalis*|lowercase|uppercase"
+              "|as a list",
         "es": "en una tabla|en forma de tabla|en tabla|ordena*|formatea*|convertir|transcribe|transcribir"
               "|en viñetas|en vinetas|pasalo a|pasa esta|pasa este|convierte",
         "pt": "em tabela|numa tabela|em uma tabela|ordena*|formata*|converte|converta|converter|transcreve*"
@@ -139,13 +139,16 @@ TRANSFORM = {  # transform the material I gave you, by kind (the reason names th
 MATERIAL = {  # a reference to the material supplied with the ask
     "en": "this email|this e-mail|this mail|this message|this text|this paragraph|this passage|this sentence"
           "|this letter|this article|this post|this bio|this notice|this note|this list|this table|this thread"
-          "|this chat|this invoice|this abstract|this section|this quote|this excerpt|this transcript|this document"
-          "|this doc|this draft|this paper|this report|this diff|this log|this code|this snippet|this function"
-          "|this formula|this screenshot|this scan|this image|this photo|this file|this page|this card|the following"
-          "|as follows|below|above|pasted|attached|here's|here is|here are|these names|these notes|these lines"
-          "|these items|these references|the text|the paragraph|the email|the letter|the abstract|the diff"
-          "|the attached|the pasted|my draft|my cover letter|my essay|my cv|my resume|my bio|this into"
-          "|it into|that into|the figures|the table",
+          "|this chat|this memo|this brief|this speech|this presentation|this slide|this announcement|this invoice"
+          "|this abstract|this section|this quote|this excerpt|this transcript|this document|this doc|this draft"
+          "|this paper|this report|this diff|this log|this code|this snippet|this function|this formula"
+          "|this screenshot|this scan|this image|this photo|this file|this page|this card|as follows|below|above"
+          "|pasted|attached|here's|here is|here are|these names|these notes|these lines|these items"
+          "|these references|the text|the paragraph|the email|the letter|the abstract|the diff|the attached"
+          "|the pasted|my draft|my cover letter|my essay|my cv|my resume|my bio|this into|it into|that into"
+          "|the figures|the table|the following text|the following email|the following paragraph"
+          "|the following passage|the following list|the following message|the following article"
+          "|the following sentence*|the following code|the following into",
     "es": "este texto|este correo|este mail|este mensaje|este parrafo|este fragmento|este articulo|este documento"
           "|este informe|este codigo|esta lista|esta frase|esta tabla|esta carta|lo siguiente|siguiente"
           "|a continuacion|de abajo|abajo|adjunto|te adjunto|te paso|me lo|me la",
@@ -153,8 +156,8 @@ MATERIAL = {  # a reference to the material supplied with the ask
           "|este paragrafo|esse trecho|este trecho|essa frase|essa lista|esta lista|esse codigo|este codigo"
           "|desse texto|deste texto|o seguinte|seguinte|abaixo|em anexo|anexo|pra mim|para mim",
     "fr": "ce texte|ce message|ce mail|ce courriel|ce paragraphe|ce passage|cette phrase|cette liste|ce code"
-          "|cet article|ce document|cette lettre|ce tableau|ci-dessous|ci-joint|suivant|suivante|le voici"
-          "|me le|me la|de ce texte|dans ce texte",
+          "|cet article|ce document|cette lettre|ce tableau|ci-dessous|ci-joint|suivant|suivante|le voici|me le"
+          "|me la|de ce texte|dans ce texte",
     "de": "diese mail|diese e-mail|diese nachricht|diesen text|diesem text|dem text|den text|diesen abschnitt"
           "|diesen absatz|diesen satz|diese liste|diesen brief|diesen artikel|diesen code|diese datei|folgenden"
           "|folgende|folgendes|unten|anbei|im anhang|mir das|sie mir",
@@ -163,13 +166,11 @@ MATERIAL = {  # a reference to the material supplied with the ask
           "|qui sotto|in allegato|me la|me lo",
     "ru": "это письмо|это сообщение|этот текст|этого текста|этом тексте|этот абзац|этом абзаце|эту фразу"
           "|этот список|этот код|эту статью|этот документ|следующ*|ниже|во вложении|прикреплён*|прикреплен*",
-    "hi": "ये मैसेज|यह मैसेज|इस मैसेज|ये टेक्स्ट|यह टेक्स्ट|इस टेक्स्ट|इस पैराग्राफ|इस लेख|इस लिस्ट|इस सूची"
-          "|इस पत्र|इस कोड|नीचे दिए|नीचे|इसे|is message|ye message|niche diya",
+    "hi": "ये मैसेज|यह मैसेज|इस मैसेज|ये टेक्स्ट|यह टेक्स्ट|इस टेक्स्ट|इस पैराग्राफ|इस लेख|इस लिस्ट|इस सूची|इस पत्र"
+          "|इस कोड|नीचे दिए|नीचे|इसे|is message|ye message|niche diya",
     "zh": "下面这段|下面这|以下这段|以下的|以下|下面的|如下|这段话|这段文字|这段|这篇|这封|这句话|这个表|这份|这张|附件|贴在下面",
-    "ja": "以下の|下記の|この文章|この文|このメール|このメモ|この記事|このリスト|この表|この関数|このコード|次の"
-          "|これを|貼り付け|添付",
-    "ko": "아래 내용|아래 글|아래|다음 글|다음 내용|이 문자|이 메시지|이 메일|이 글|이 문장|이 코드|이 표|이 목록"
-          "|위 내용|첨부",
+    "ja": "以下の|下記の|この文章|この文|このメール|このメモ|この記事|このリスト|この表|この関数|このコード|次の|これを|貼り付け|添付",
+    "ko": "아래 내용|아래 글|아래|다음 글|다음 내용|이 문자|이 메시지|이 메일|이 글|이 문장|이 코드|이 표|이 목록|위 내용|첨부",
     "ar": "هذه الرسالة|هذا النص|هذه الفقرة|هذه الجملة|هذه القائمة|هذا الإعلان|هذه الدالة|هذا الكود|هذا المقال"
           "|التالي|التالية|أدناه|المرفق",
 }
@@ -182,20 +183,22 @@ LOOKUP = {  # a fact to look up
           "|the command for|the shortcut for|official figure|official data|official statistics|latest figure"
           "|latest data|look up|lookup|find the official|find the current|find the latest|find me the"
           "|give me the source|with the source|source link|the link to|how much does a|how much is a"
-          "|roughly how many|when is|when was|when did|define|definition of|what does the abbreviation",
+          "|roughly how many|when is|when was|when did|when does|when do the|define|definition of"
+          "|what does the abbreviation",
     "es": "cual es la capital|cuanto se tarda|cuanto tarda|cuanto cuesta|cuanto vale|cuantos habitantes"
           "|dato oficial|el ultimo dato|busca el|buscame|el enlace|la fuente|cuando es|cuando fue|quien gano",
     "pt": "qual a capital|qual e a capital|quanto tempo leva|quanto custa|quantos habitantes|dado oficial"
           "|dado mais recente|procura o|procure o|o link|da fonte|quando e|quem ganhou",
     "fr": "quelle est la capitale|combien de temps|combien coute|combien d'habitants|chiffre officiel"
           "|dernier chiffre|trouve le|trouve-moi|le lien|la source|c'est quand|qui a gagne",
-    "de": "wie lange braucht|wie lange dauert|was kostet|wie viel kostet|wie viele einwohner|wie hoch ist"
-          "|finde die|finde den|such die|den link|link zur|die quelle|wann ist|wer hat gewonnen",
+    "de": "wie lange braucht|wie lange dauert|was kostet|wie viel kostet|wie viele einwohner|wie hoch ist|finde die"
+          "|finde den|such die|den link|link zur|die quelle|wann ist|wer hat gewonnen",
     "it": "quanto ci mette|quanto costa|quanti abitanti|trova l'ultimo|trova il|dato ufficiale|link alla fonte"
           "|la fonte|quando e|chi ha vinto",
-    "ru": "сколько едет|сколько ехать|сколько стоит|сколько примерно|сколько жителей|найди последн*|найди официальн*"
-          "|официальные данные|ссылку на источник|источник|когда будет|кто выиграл",
-    "hi": "कितने घंटे|कितना समय|कितना किराया|किराया|कितनी है|जनसंख्या|ढूँढ कर|ढूंढ कर|सोर्स|लिंक भी|कब है|किसने जीता",
+    "ru": "сколько едет|сколько ехать|сколько стоит|сколько примерно|сколько жителей|найди последн*"
+          "|найди официальн*|официальные данные|ссылку на источник|источник|когда будет|кто выиграл",
+    "hi": "कितने घंटे|कितना समय|कितना किराया|किराया|कितनी है|जनसंख्या|ढूँढ कर|ढूंढ कर|सोर्स|लिंक भी|कब है"
+          "|किसने जीता",
     "zh": "多长时间|多少钱|票价|查一下|查查|公布的|来源链接|附上来源|出处|是多少|几点|多高|多远|哪一年",
     "ja": "何時間|どのくらいかか|料金|いくら|調べて|出典|最新の|公式の|何年|何時",
     "ko": "몇 시간|요금|얼마|찾아서|찾아 줘|출처|링크|몇 년|몇 시",
@@ -223,19 +226,20 @@ CODE_TASK = {  # a specified piece of code
 CHORE = {  # a chore in the repository or on the machine
     "en": "rename*|renamed|bump*|version string|the version|update the imports|update imports|the imports"
           "|fix the imports|clean those up|clean up|clean it up|get rid of|sort that out|sort it out|tidy*"
-          "|remove the|delete the|delete it|swap*|switch the|regenerat*|move the|move them|move it|its own module"
-          "|their own module|make them pass|make it pass|passing again|goes green|go green|green again|lint"
-          "|linter|unused imports|deprecation warning*|print statements|pre-commit|readme|changelog|classifiers"
-          "|dockerfile|docker-compose|manifests|snapshot*|commit it|commit this|commit that|commit them|open the pr|open a pr|push it|push to|tag it"
-          "|the branch|env var*|environment variable*|rerun|re-run|run the|port the|port these|upgrade the"
+          "|remove the|delete the|delete it|swap*|switch the|regenerat*|move the|its own module|their own module"
+          "|make them pass|make it pass|passing again|goes green|go green|green again|lint|linter|unused imports"
+          "|deprecation warning*|print statements|pre-commit|readme|changelog|classifiers|dockerfile|docker-compose"
+          "|manifests|snapshot*|commit it|commit this|commit that|commit them|open the pr|open a pr|push it|push to"
+          "|tag it|the branch|env var*|environment variable*|rerun|re-run|run the|port the|port these|upgrade the"
           "|pin the|unpin",
     "es": "renombra*|cambia el nombre|actualiza|haz que|elimina|borra|limpia|quita|sube la version|mueve|el readme"
           "|los tests|las pruebas|variable de entorno",
-    "pt": "renomeia*|renomear|atualiza|atualize|remove|remova|apaga|limpa|move|junta|o readme|os testes"
+    "pt": "renomeia*|renomear|atualiza|atualize|remove|remova|apaga|limpa|junta|o readme|os testes"
           "|variavel de ambiente",
-    "fr": "renomme*|supprime|regroupe|nettoie|mets a jour|relance|deplace|le readme|les tests|variable d'environnement",
-    "de": "umbenenn*|benenne|raum auf|aufraumen|entfern*|losch*|verschieb*|aktualisier*|zieh hoch|hochziehen|imports|die tests"
-          "|umgebungsvariable",
+    "fr": "renomme*|supprime|regroupe|nettoie|mets a jour|relance|deplace|le readme|les tests"
+          "|variable d'environnement",
+    "de": "umbenenn*|benenne|raum auf|aufraumen|entfern*|losch*|verschieb*|aktualisier*|zieh hoch|hochziehen"
+          "|imports|die tests|umgebungsvariable",
     "it": "rinomina*|elimina*|rimuovi|cancella|sposta|aggiorna|raccogli|la build|i test|variabile d'ambiente",
     "ru": "замени|убери|удали|переименуй|переименова*|обнови|перенеси|почисти|закоммить|коммит|тесты|сгенерируй",
     "hi": "बदल दो|हटा दो|hata do|badal do|नाम बदल|चेक करो|फिर से चलाओ|commit कर|push कर",
@@ -253,7 +257,8 @@ LIMITS = {  # the scope is fixed: nothing but the transformation
           "|as it is|as is|intact|exactly as written|word for word|verbatim|no opinion|don't judge",
     "es": "tal cual|sin añadir|sin anadir|sin comentarios|sin opinar|solo errores|solo los|no cambies|no toques"
           "|sin cambiar|nada mas|solo necesito|neutral|neutro",
-    "pt": "sem comentarios|sem opinar|so os erros|nao muda|nao mude|sem mudar|so me|sem perder|neutra|neutro|tal como",
+    "pt": "sem comentarios|sem opinar|so os erros|nao muda|nao mude|sem mudar|so me|sem perder|neutra|neutro"
+          "|tal como",
     "fr": "sans commentaire|sans prendre position|sans changer|sans rien changer|uniquement|juste|neutre|tel quel",
     "de": "ohne bewertung|ohne eigene meinung|ohne kommentar|nur die|nur rechtschreibung|nichts anderes|neutral*"
           "|unverandert",
@@ -270,16 +275,17 @@ CREATIVE = {  # a creative piece
     "en": "story|stories|bedtime|fable|fairy tale|poem*|haiku*|sonnet*|limerick*|verse|lyrics|song|rhyming|rhyme"
           "|free-verse|short story|novel|tale|diary entry|speech|toast|best man|maid of honour|birthday message"
           "|greeting card|the card|jokes|joke|name ideas|names for|ideas for|itinerary|things to do"
-          "|continue this story|write me a|write a funny|write a short|write a poem|write a story|write lyrics"
-          "|screenplay|script for a|dialogue between|slogan*|tagline*|caption*",
+          "|continue this story|give me ideas|some ideas|suggestions for|suggest some|activities|write me a"
+          "|write a funny|write a short|write a poem|write a story|write lyrics|screenplay|script for a"
+          "|dialogue between|slogan*|tagline*|caption*",
     "es": "cuento|cuentos|relato|poema|poesia|versos|cancion|letra de|discurso|brindis|chiste*|ideas para"
           "|nombres para|itinerario|escribeme un|escribeme una|escribe un cuento|escribe un poema",
     "pt": "historinha|historia|conto|poema|poesia|quadras|versos|cancao|musica sobre|discurso|piada*|roteiro"
           "|ideias de|ideias pra|nome pra|nomes pra|escreve uma|escreve um",
     "fr": "histoire|conte|nouvelle|poeme|poesie|alexandrins|vers|chanson|discours|blague*|idees de|noms pour"
           "|week-end de|itineraire|ecris-moi une|ecris-moi un",
-    "de": "gutenachtgeschichte|geschichte|marchen|gedicht|reim*|lied|liedtext|rede|witz*|vorschlage|namen"
-          "|reiseplan|plan mir|schreib eine|schreib mir",
+    "de": "gutenachtgeschichte|geschichte|marchen|gedicht|reim*|lied|liedtext|rede|witz*|vorschlage|namen|reiseplan"
+          "|plan mir|schreib eine|schreib mir",
     "it": "favola|fiaba|racconto|storia|poesia|versi|canzone|discorso|brindisi|barzellett*|idee di|nomi per"
           "|itinerario|organizzami|scrivimi una|scrivimi un",
     "ru": "сказк*|рассказ|историю про|стихотворен*|стихи|песн*|тост|речь|анекдот*|названи*|маршрут|сочини"
@@ -292,38 +298,38 @@ CREATIVE = {  # a creative piece
 }
 
 EXPLAIN = {  # a settled explanation, for someone
-    "en": "explain*|how does|how do|how did|why do we|why does the|why is the|walk me through|teach me|overview"
-          "|what's the difference|what is the difference|difference between|differs from|under the hood"
-          "|in simple terms|simply|simple terms|simple language|for a general audience|for my notes|study notes"
-          "|like you would for|like i'm five|eli5|for beginners|textbook|for a class|my daughter|my son|my kid"
-          "|my kids|years old|year old|asked me|always wondered|curious|explainer|general overview|the basics"
-          "|not a thesis|the story behind|what actually happens|how it works|how they work|the history of"
-          "|walkthrough|walk-through|give me a tour|onboard*|for the intern|for newcomers|primer|crash course",
+    "en": "explain*|how does|how did|how do they|how do you say|why do we|why does the|why is the|walk me through"
+          "|teach me|overview|what's the difference|what is the difference|difference between|differs from"
+          "|under the hood|in simple terms|simply|simple terms|simple language|for a general audience|for my notes"
+          "|study notes|like you would for|like i'm five|eli5|for beginners|textbook|for a class|my daughter|my son"
+          "|my kid|my kids|years old|year old|asked me|always wondered|curious|explainer|general overview"
+          "|the basics|not a thesis|the story behind|what actually happens|how it works|how they work"
+          "|the history of|walkthrough|walk-through|give me a tour|onboard*|for the intern|for newcomers|primer"
+          "|crash course|homework|school project|for school|for my exam|exam|quiz|revision notes",
     "es": "explicas|explicame|explicar|como funciona|como funcionan|que diferencia|diferencia entre|sin tecnicismos"
           "|de forma sencilla|en palabras sencillas|un ejemplo sencillo|como se formo|como se formaron|me pregunto"
-          "|me lo pregunto|la historia de",
+          "|me lo pregunto|la historia de|tarea|deberes|examen",
     "pt": "como funciona|como funcionam|explica|explicar|me explicar|de um jeito simples|bem simples|o que foi"
-          "|o que e|a historia|diferenca entre|perguntou",
+          "|o que e|a historia|diferenca entre|perguntou|dever de casa|prova|trabalho da escola",
     "fr": "comment fonctionne|comment fonctionnent|explique|expliquer|simplement|un exemple concret|c'etait quoi"
-          "|c'est quoi|comprendre|la difference entre|l'histoire de",
-    "de": "wie funktioniert|wie funktionieren|erklar*|was ist eigentlich|was war eigentlich|uberblick|einfach erklart"
-          "|unterschied zwischen|wollen das wissen|verstehen",
+          "|c'est quoi|comprendre|la difference entre|l'histoire de|devoirs|expose|examen",
+    "de": "wie funktioniert|wie funktionieren|erklar*|was ist eigentlich|was war eigentlich|uberblick"
+          "|einfach erklart|unterschied zwischen|wollen das wissen|verstehen|hausaufgabe*|referat|prufung",
     "it": "come si formano|come funziona|spiegami|mi spieghi|spiegare|in modo semplice|che cos'e|in breve"
-          "|un esempio semplice|differenza tra|capire",
+          "|un esempio semplice|differenza tra|capire|compiti|esame|verifica",
     "ru": "почему небо|объясни|объяснить|на простом примере|простыми словами|что такое|вкратце|чем отличается"
-          "|как работает|как устроен|понять|историю",
-    "hi": "कैसे बनता|कैसे काम करता|समझाओ|समझाइए|आसान भाषा|आसान उदाहरण|कैसे हुई|क्या होता है|क्या है|इतिहास"
-          "|samjhao|kaise kaam",
-    "zh": "为什么天空|解释一下|解释|讲讲|讲一下|介绍一下|简单介绍|到底是什么|是什么|能听懂|听得懂|背景|搞懂|原理|区别"
-          "|举个简单的例子|科普",
-    "ja": "どうして|なぜ|仕組み|説明して|説明|何が違う|違い|歴史|わかるように|分かるように|簡単な例|教えて",
-    "ko": "어떻게|설명해|설명|쉽게|뭐가 다른|달랐|차이|흐름|정확히 뭔지|예제|역사|원리",
-    "ar": "كيف يتكون|كيف يعمل|اشرح|شرح|بسيط|بطريقة بسيطة|كيف قامت|قصة مختصرة|ما الفرق|تاريخ",
+          "|как работает|как устроен|понять|историю|домашн*|экзамен*|реферат",
+    "hi": "कैसे बनता|कैसे काम करता|समझाओ|समझाइए|आसान भाषा|आसान उदाहरण|कैसे हुई|क्या होता है|क्या है|इतिहास|samjhao"
+          "|kaise kaam|होमवर्क|परीक्षा",
+    "zh": "为什么天空|解释一下|解释|讲讲|讲一下|介绍一下|简单介绍|到底是什么|是什么|能听懂|听得懂|背景|搞懂|原理|区别|举个简单的例子|科普|作业|考试|手抄报",
+    "ja": "どうして|なぜ|仕組み|説明して|説明|何が違う|違い|歴史|わかるように|分かるように|簡単な例|教えて|宿題|試験|自由研究",
+    "ko": "설명해|설명|쉽게|뭐가 다른|달랐|차이|흐름|정확히 뭔지|예제|역사|원리|숙제|과제",
+    "ar": "كيف يتكون|كيف يعمل|اشرح|شرح|شرحا|شرحاً|واجب|امتحان|بسيط|بطريقة بسيطة|كيف قامت|قصة مختصرة|ما الفرق|تاريخ",
 }
 
 RECIPE = {  # something to cook
-    "en": "recipe*|for dinner|dinner tonight|for lunch|lunches|for breakfast|dough|loaf|how to bake|bake a|what to cook"
-          "|what can i cook|what should i cook|how to cook|how do i cook|ingredients|meal prep|a menu",
+    "en": "recipe*|for dinner|dinner tonight|for lunch|lunches|for breakfast|dough|loaf|how to bake|bake a"
+          "|what to cook|what can i cook|what should i cook|how to cook|how do i cook|ingredients|meal prep|a menu",
     "es": "receta|cena|comida|almuerzo|cocinar|ingredientes",
     "pt": "receita|almoco|jantar|cozinhar|ingredientes",
     "fr": "recette|diner|dejeuner|cuisiner|ingredients",
@@ -338,9 +344,10 @@ RECIPE = {  # something to cook
 }
 
 ROLEPLAY = {  # play a part
-    "en": "let's play|pretend you are|pretend you're|pretend to be|act as|you're a|you are a|you're an|you are an|pretend we're|pretend we are|let's pretend|imagine you're|stay in character"
-          "|in character|role-play|roleplay|role play|be my|break character|conversation partner|you talk first"
-          "|you start",
+    "en": "let's play|pretend you are|pretend you're|pretend to be|act as|you're a|you are a|you're an|you are an"
+          "|pretend we're|pretend we are|let's pretend|imagine you're|stay in character|in character|role-play"
+          "|roleplay|role play|be my|break character|conversation partner|you talk first|you go first"
+          "|mock interview|mock negotiation|stay in role",
     "es": "juguemos|juego de rol|tu eres un|tu eres una|haz de|finge que|no salgas del personaje|personaje",
     "pt": "vamos brincar|vamos fazer um teatrinho|voce e um|voce e uma|finja que|personagem",
     "fr": "jeu de role|tu es un|tu es une|fais semblant|personnage",
@@ -356,8 +363,8 @@ ROLEPLAY = {  # play a part
 
 CHAT = {  # sharing, small talk
     "en": "lol|haha|hahaha|omg|finally|just got back|just finished|i need to tell someone|tell me something fun"
-          "|fun fact|so bored|how's your day|how is your day|ugh|yay|guess what|cheers|so happy|so proud"
-          "|so tired|can't believe",
+          "|fun fact|so bored|how's your day|how is your day|ugh|yay|guess what|cheers|so happy|so proud|so tired"
+          "|can't believe",
     "es": "por fin|jaja|jajaja|estoy feliz|que emocion|te cuento",
     "pt": "kkk|kkkk|acabei de|que noite|finalmente|to feliz|estou feliz",
     "fr": "haha|je reviens|je rigole|je voulais juste|trop content|trop contente|enfin",

@@ -26,14 +26,13 @@ STAKES = {
               "|tumore|malattia|diabete|cuore|pressione|gravidanza|dolore|anestesia|salute|paziente",
         "ru": "врач*|хирург*|операци*|больниц*|диагноз*|симптом*|лекарств*|лечени*|рак|болезн*|диабет*|сердц*"
               "|давлени*|беременн*|боль|анализ*|эндокринолог*|здоровь*|пациент*",
-        "hi": "डॉक्टर|ऑपरेशन|सर्जरी|अस्पताल|बीमारी|दवा|दवाइयाँ|इलाज|कैंसर|शुगर|डायबिटीज़|बीपी|दिल|दर्द|फ़िज़ियोथेरेपी"
-              "|स्वास्थ्य|सेहत|मरीज़",
+        "hi": "डॉक्टर|ऑपरेशन|सर्जरी|अस्पताल|बीमारी|दवा|दवाइयाँ|इलाज|कैंसर|शुगर|डायबिटीज़|बीपी|दिल|दर्द"
+              "|फ़िज़ियोथेरेपी|स्वास्थ्य|सेहत|मरीज़",
         "zh": "医生|医院|手术|诊断|症状|药|治疗|癌|肿瘤|结节|疾病|糖尿病|高血压|心脏|怀孕|疼|体检|健康|病人|副作用|检查",
-        "ja": "医師|医者|主治医|病院|手術|診断|症状|薬|治療|がん|癌|病気|糖尿病|高血圧|心臓|妊娠|痛み|頭痛|健康|患者"
-              "|副作用|検査|眼科",
+        "ja": "医師|医者|主治医|病院|手術|診断|症状|薬|治療|がん|癌|病気|糖尿病|高血圧|心臓|妊娠|痛み|頭痛|健康|患者|副作用|検査|眼科",
         "ko": "의사|병원|수술|진단|증상|약|치료|암|질환|당뇨|고혈압|심장|임신|통증|재활|건강|환자|부작용|검사|주사",
-        "ar": "الطبيب|طبيب|المستشفى|عملية|جراحة|التشخيص|أعراض|دواء|الأدوية|علاج|سرطان|مرض|السكري|الضغط|القلب"
-              "|حامل|ألم|صحة|المريض",
+        "ar": "الطبيب|طبيب|المستشفى|عملية|جراحة|التشخيص|أعراض|دواء|الأدوية|علاج|سرطان|مرض|السكري|الضغط|القلب|حامل"
+              "|ألم|صحة|المريض",
     },
     "money": {
         "en": "salary|income|earn*|pay cut|raise|bonus|savings|saved|invest*|index fund*|stocks|shares|equity"
@@ -46,13 +45,14 @@ STAKES = {
               "|aluguel|orcamento|custo*|preco*|faturamento|vendas|lucro|margem|impostos|reais",
         "fr": "salaire|revenu*|gagne|epargne|investir|placement|retraite|pret|credit|dette|loyer|budget|cout*|prix"
               "|chiffre d'affaires|ventes|benefice*|marge|impots|euros",
-        "de": "gehalt|einkommen|verdien*|erspart*|sparen|invest*|aktien|rente|altersvorsorge|kredit|darlehen|schulden"
-              "|miete|budget|kosten|preis*|umsatz|gewinn|marge|steuer*|abfindung|euro",
+        "de": "gehalt|einkommen|verdien*|erspart*|sparen|invest*|aktien|rente|altersvorsorge|kredit|darlehen"
+              "|schulden|miete|budget|kosten|preis*|umsatz|gewinn|marge|steuer*|abfindung|euro",
         "it": "stipendio|reddito|guadagn*|risparmi*|investi*|pensione|mutuo|prestito|debito|affitto|budget|costi"
               "|prezzo|fatturato|vendite|utile|margine|tasse|euro",
         "ru": "зарплат*|доход*|сбережени*|накоплени*|инвест*|пенси*|ипотек*|кредит*|долг*|аренд*|бюджет*|стоимост*"
               "|цен*|выручк*|прибыл*|марж*|налог*|рубл*|миллион*|тысяч*",
-        "hi": "सैलरी|वेतन|कमाता|कमाई|बचत|निवेश|पेंशन|लोन|कर्ज़|किराया|बजट|खर्च|कीमत|बिक्री|मुनाफ़ा|कमीशन|लाख|करोड़|रुपये",
+        "hi": "सैलरी|वेतन|कमाता|कमाई|बचत|निवेश|पेंशन|लोन|कर्ज़|किराया|बजट|खर्च|कीमत|बिक्री|मुनाफ़ा|कमीशन|लाख|करोड़"
+              "|रुपये",
         "zh": "工资|年薪|月薪|收入|存款|积蓄|投资|基金|养老|退休|房贷|贷款|利率|债|房租|租金|预算|成本|价格|营收|利润|税|万|元",
         "ja": "年収|給料|収入|貯金|投資|年金|退職|住宅ローン|ローン|借金|家賃|予算|費用|コスト|価格|売上|利益|税|万円|円",
         "ko": "연봉|월급|수입|저축|모아 둔 돈|투자|연금|대출|빚|전세|월세|임대료|예산|비용|가격|매출|수익|이익|세금|만 원|억",
@@ -63,10 +63,12 @@ STAKES = {
         "en": "contract|clause|lease|landlord|tenant|tenancy|lawyer|attorney|legal*|law|laws|court|sue|lawsuit"
               "|rights|liable|liability|licen*|gdpr|compliance|regulat*|non-compete|notice period|evict*|visa",
         "es": "contrato|clausula|casero|inquilino|abogado|legal|ley|derechos|demanda|juzgado|despido",
-        "pt": "contrato|clausula|proprietario|inquilino|advogado|legal|lei|direitos|justica|processo|rescisao|demitido",
+        "pt": "contrato|clausula|proprietario|inquilino|advogado|legal|lei|direitos|justica|processo|rescisao"
+              "|demitido",
         "fr": "contrat|clause|proprietaire|locataire|avocat|juridique|loi|droits|tribunal|licenciement|rupture",
         "de": "vertrag|klausel|vermieter|mieter|anwalt|rechtlich|gesetz|rechte|gericht|kundigung|klage",
-        "it": "contratto|clausola|proprietario|inquilino|avvocato|legale|legge|diritti|tribunale|disdetta|licenziamento",
+        "it": "contratto|clausola|proprietario|inquilino|avvocato|legale|legge|diritti|tribunale|disdetta"
+              "|licenziamento",
         "ru": "договор*|контракт*|арендодател*|юрист*|закон*|права|суд*|увольнени*|сокращени*",
         "hi": "कॉन्ट्रैक्ट|अनुबंध|मकान मालिक|वकील|कानून|अधिकार|कोर्ट",
         "zh": "合同|房东|律师|法律|法院|权利|赔偿|违约|劳动法|起诉",
@@ -76,20 +78,21 @@ STAKES = {
     },
     "people": {
         "en": "my wife|my husband|my partner|my girlfriend|my boyfriend|my son|my daughter|my kids|my children"
-              "|my mother|my mum|my mom|my father|my dad|my parents|my family|my sister|my brother|my friend"
-              "|kids|children|a baby|toddler|pregnant|my boss|my manager|my team|my employees|our team|our staff"
+              "|my mother|my mum|my mom|my father|my dad|my parents|my family|my sister|my brother|my friend|kids"
+              "|children|a baby|toddler|pregnant|my boss|my manager|my team|my employees|our team|our staff"
               "|our customers|customers|clients|users|employees|staff|students|patients",
         "es": "mi marido|mi mujer|mi esposa|mi pareja|mi hijo|mi hija|mis hijos|mi madre|mi padre|mis padres"
               "|mi familia|niños|clientes|usuarios|empleados|equipo",
         "pt": "minha esposa|meu marido|minha mulher|meu filho|minha filha|meus filhos|minha mae|meu pai|meus pais"
               "|familia|criancas|clientes|usuarios|funcionarios|equipe",
-        "fr": "ma femme|mon mari|mon compagnon|ma compagne|mon fils|ma fille|mes enfants|ma mere|mon pere|mes parents"
-              "|famille|enfants|clients|utilisateurs|salaries|equipe",
+        "fr": "ma femme|mon mari|mon compagnon|ma compagne|mon fils|ma fille|mes enfants|ma mere|mon pere"
+              "|mes parents|famille|enfants|clients|utilisateurs|salaries|equipe",
         "de": "meine frau|mein mann|mein partner|meine partnerin|mein sohn|meine tochter|die kinder|meine mutter"
               "|mein vater|meine eltern|familie|kinder|kunden|nutzer|mitarbeiter|team",
         "it": "mia moglie|mio marito|la mia compagna|mio figlio|mia figlia|i bambini|mia madre|mio padre|i miei"
               "|famiglia|figli|clienti|utenti|dipendenti|squadra",
-        "ru": "жена|муж|сын|дочь|дочка|дети|мама|маме|отец|папа|родители|семья|клиенты|пользовател*|сотрудник*|команд*",
+        "ru": "жена|муж|сын|дочь|дочка|дети|мама|маме|отец|папа|родители|семья|клиенты|пользовател*|сотрудник*"
+              "|команд*",
         "hi": "पत्नी|पति|बेटा|बेटी|बच्चे|माँ|माता|पिता|पापा|माता-पिता|परिवार|ग्राहक|यूज़र|कर्मचारी|टीम",
         "zh": "老婆|老公|妻子|丈夫|女朋友|男朋友|孩子|儿子|女儿|妈妈|爸爸|父母|家人|客户|用户|员工|团队",
         "ja": "妻|夫|子ども|子供|息子|娘|母|父|親|家族|顧客|ユーザー|社員|従業員|チーム",
@@ -97,17 +100,18 @@ STAKES = {
         "ar": "زوجتي|زوجي|ابني|ابنتي|أطفال|والدتي|والدي|أمي|أبي|العائلة|الأسرة|العملاء|المستخدمين|الموظفين|الفريق",
     },
     "work": {
-        "en": "my job|new job|a job|job offer|dream job|day job|job market|offer|career|quit|resign*|promotion|hire|hiring|fired|laid off|redundan*|startup|company"
-              "|business|firm|agency|shop|store|restaurant|bakery|client|customer|market|competitor*|product"
-              "|launch|investor*|board|co-founder|cofounder|partner*|phd|mba|university|degree|school|bootcamp",
+        "en": "my job|new job|a job|job offer|dream job|day job|job market|offer|career|quit|resign*|promotion|hire"
+              "|hiring|fired|laid off|redundan*|startup|company|business|firm|agency|shop|store|restaurant|bakery"
+              "|client|customer|market|competitor*|product|launch|investor*|board|co-founder|cofounder|partner*|phd"
+              "|mba|university|degree|school|bootcamp",
         "es": "trabajo|empleo|oferta|puesto|carrera|dejar el trabajo|empresa|negocio|tienda|restaurante|cliente"
               "|competencia|producto|universidad|colegio|master",
         "pt": "trabalho|emprego|proposta|vaga|carreira|largar o emprego|empresa|negocio|loja|restaurante|cliente"
               "|concorrencia|produto|faculdade|escola",
         "fr": "travail|emploi|poste|offre|carriere|quitter mon|entreprise|boutique|restaurant|client|concurrent*"
               "|produit|universite|ecole|prepa",
-        "de": "jobangebot|neuen job|meinen job|stelle|angebot|karriere|kundig*|firma|unternehmen|betrieb|laden|kunde*|konkurrenz|produkt"
-              "|studium|schule|gymnasium",
+        "de": "jobangebot|neuen job|meinen job|stelle|angebot|karriere|kundig*|firma|unternehmen|betrieb|laden"
+              "|kunde*|konkurrenz|produkt|studium|schule|gymnasium",
         "it": "lavoro|offerta|posto|carriera|lasciare il lavoro|azienda|impresa|negozio|ristorante|cliente"
               "|concorrenza|prodotto|universita|scuola|liceo",
         "ru": "работ*|вакансi*|предложени*|должност*|карьер*|уволиться|компани*|бизнес*|магазин*|клиент*|конкурент*"
@@ -119,10 +123,10 @@ STAKES = {
         "ar": "وظيفة|وظيفتي|العمل|عرض|شركة|مشروع|محل|مطعم|العملاء|منافس|المنتج|جامعة|مدرسة",
     },
     "systems": {
-        "en": "production|prod|in prod|outage|downtime|incident|users see|customers see|data loss"
-              "|security|attacker|breach|vulnerab*|leak*|pen test|pentest|scal*|latency|throughput|p99|p50|oom*"
-              "|memory|cpu|database|replica*|cluster|queue|kafka|postgres|redis|kubernetes|architecture|migrat*"
-              "|monolith|microservice*|api|sla|release",
+        "en": "production|prod|in prod|outage|downtime|incident|users see|customers see|data loss|security|attacker"
+              "|breach|vulnerab*|leak*|pen test|pentest|scal*|latency|throughput|p99|p50|oom*|memory|cpu|database"
+              "|replica*|cluster|queue|kafka|postgres|redis|kubernetes|architecture|migrat*|monolith|microservice*"
+              "|api|sla|release",
         "es": "produccion|caida|se cae|usuarios|seguridad|latencia|base de datos|arquitectura|migrar|rendimiento",
         "pt": "producao|cai|fora do ar|usuarios|seguranca|latencia|banco|arquitetura|migrar|desempenho",
         "fr": "production|panne|utilisateurs|securite|latence|base de donnees|architecture|migrer|performances",
@@ -140,18 +144,18 @@ STAKES = {
 CONSTRAINT = {  # but, only, can't, a deadline, a budget
     "en": "but|however|although|though|even though|yet|only|can't|cannot|couldn't|won't|don't want|no more than"
           "|at most|at least|limited|budget|deadline|within|by friday|by tonight|before|without|unless|except"
-          "|constraint*|requirement*|must|have to|need to|tight|stretch|afford|risk*|worried|scared|afraid"
-          "|nervous|terrified",
+          "|constraint*|requirement*|must|have to|need to|tight|stretch|afford|risk*|worried|scared|afraid|nervous"
+          "|terrified",
     "es": "pero|sin embargo|aunque|solo|no puedo|no quiero|como mucho|al menos|presupuesto|plazo|antes de|sin"
           "|tiene que|tengo que|debe|ajustado|miedo|preocupa",
-    "pt": "mas|porem|embora|nao posso|nao quero|no maximo|pelo menos|orcamento|prazo|antes de|sem|tem que"
-          "|tenho que|precisa|apertado|medo|preocupa",
+    "pt": "mas|porem|embora|nao posso|nao quero|no maximo|pelo menos|orcamento|prazo|antes de|sem|tem que|tenho que"
+          "|precisa|apertado|medo|preocupa",
     "fr": "mais|cependant|pourtant|bien que|seulement|je ne peux pas|ne veut pas|au plus|au moins|budget|delai"
           "|avant|sans|doit|il faut|serre|peur|inquiet*",
-    "de": "aber|jedoch|obwohl|allerdings|nur|kann nicht|will nicht|hochstens|mindestens|budget|frist|bis|vor"
-          "|ohne|muss|mussen|knapp|angst|sorge*",
-    "it": "ma|pero|tuttavia|anche se|solo|non posso|non vuole|al massimo|almeno|budget|scadenza|entro|prima"
-          "|senza|deve|devo|stretto|paura|preoccup*",
+    "de": "aber|jedoch|obwohl|allerdings|nur|kann nicht|will nicht|hochstens|mindestens|budget|frist|bis|vor|ohne"
+          "|muss|mussen|knapp|angst|sorge*",
+    "it": "ma|pero|tuttavia|anche se|solo|non posso|non vuole|al massimo|almeno|budget|scadenza|entro|prima|senza"
+          "|deve|devo|stretto|paura|preoccup*",
     "ru": "но|однако|хотя|только|не могу|не хочет|не больше|максимум|минимум|бюджет|срок*|до|без|должен|нужно"
           "|придётся|придется|тяжело|боится|страшно|боюсь",
     "hi": "लेकिन|पर|मगर|हालाँकि|सिर्फ़|नहीं कर सकता|नहीं चाहते|बजट|समय सीमा|बिना|ज़रूरी|डर|चिंता|lekin|par",
@@ -183,8 +187,8 @@ SELF = {  # the user speaking of their own life, team or organisation
           "|i've been offered|i was offered|we were offered|i got offered|we got",
     "es": "tengo|tenemos|soy|somos|estoy|estamos|trabajo|vivo|vivimos|gano|mi|mis|nuestro|nuestra|nuestros|me han"
           "|nos han|me ofrecen|nos ofrece",
-    "pt": "tenho|temos|sou|somos|estou|estamos|trabalho|moro|moramos|ganho|meu|minha|meus|minhas|nosso|nossa"
-          "|recebi|me ofereceram",
+    "pt": "tenho|temos|sou|somos|estou|estamos|trabalho|moro|moramos|ganho|meu|minha|meus|minhas|nosso|nossa|recebi"
+          "|me ofereceram",
     "fr": "j'ai|nous avons|je suis|nous sommes|je travaille|je gagne|j'habite|mon|ma|mes|notre|nos|on me propose"
           "|on nous propose",
     "de": "ich bin|ich habe|wir haben|wir sind|ich arbeite|ich verdiene|wir wohnen|mein|meine|meinen|unser|unsere"
@@ -202,7 +206,8 @@ SELF = {  # the user speaking of their own life, team or organisation
 COUNTS = {  # quantities spelled out
     "en": "two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|hundred"
           "|thousand|million|billion|dozen|half|a third|a quarter|double|triple|twice",
-    "es": "dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|veinte|treinta|cuarenta|cincuenta|cien|mil|millon*|mitad",
+    "es": "dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|veinte|treinta|cuarenta|cincuenta|cien|mil|millon*"
+          "|mitad",
     "pt": "dois|duas|tres|quatro|cinco|seis|sete|oito|nove|dez|vinte|trinta|cem|mil|milhao|milhoes|metade",
     "fr": "deux|trois|quatre|cinq|six|sept|huit|neuf|dix|vingt|trente|quarante|cinquante|cent|mille|million*|moitie",
     "de": "zwei|drei|vier|funf|sechs|sieben|acht|neun|zehn|zwanzig|dreissig|hundert|tausend|million*|halb*",

@@ -15,30 +15,34 @@ from fusion_tool.modes.gate import cues_asks as asks
 from fusion_tool.modes.gate import cues_judgement as judgement
 from fusion_tool.modes.gate import cues_situation as situation
 from fusion_tool.modes.gate.lexicon import Lexicon, Prepared, prepare, words_of
+from fusion_tool.modes.gate.words import count_words
 
 TACTICAL_FAMILIES = ("transform", "material", "lookup", "code_task", "chore", "limits")
 PLAIN_FAMILIES = ("creative", "explain", "recipe", "roleplay", "chat")
 JUDGEMENT_FAMILIES = ("decide", "diagnose", "hypothetical", "forecast", "evidence", "critique", "deliverable",
-                      "multi_domain", "opinion", "weigh", "hypothetical_pair")
+                      "multi_domain", "opinion", "weigh", "hypothetical_pair", "choice_question")
 SITUATION = ("stakes", "numbers", "length", "questions", "options", "constraint", "self", "counts")
-CUE_FAMILIES = TACTICAL_FAMILIES + PLAIN_FAMILIES + JUDGEMENT_FAMILIES[:-1] + ("constraint", "options", "self", "counts")
+STRUCTURAL_JUDGEMENT = ("hypothetical_pair", "choice_question")  # found by structure, not by a cue list
+CUE_FAMILIES = (TACTICAL_FAMILIES + PLAIN_FAMILIES + JUDGEMENT_FAMILIES[:-len(STRUCTURAL_JUDGEMENT)]
+                + ("constraint", "options", "self", "counts"))
 STAKE_DOMAINS = tuple(situation.STAKES)
 #: what the model reads: the three asks as wholes (every cue of a kind weighs the same, so a cue
 #: the train split happens to use rarely is not worth less), an explicit limit on the ask ("no
 #: commentary", "just the"), pasted material and code references, and the situation as it bears
 #: on a judgement asked (stakes, numbers, length... matter once there is a judgement to make)
-MODEL_FEATURES = ("tactical_ask", "plain_ask", "judgement_ask", "judgement_breadth", "limits", "pasted", "code_refs",
+MODEL_FEATURES = ("tactical_ask", "plain_ask", "judgement_ask", "judgement_breadth", "pasted",
                   *(f"judgement*{name}" for name in SITUATION))
 ASK_FAMILIES = TACTICAL_FAMILIES + PLAIN_FAMILIES + JUDGEMENT_FAMILIES
 CAP = 3  # structural counts saturate at CAP (numbers at 6)
 WINDOW = 1200  # characters read from each end of a long turn: the ask and its framing live there
 PASTED_VETO = 0.2  # this share of the turn pasted counts as supplied material, named or not
+VETO_SENTENCES = 4  # sentences read from each end of the turn for a transformation asked of named material
 LENGTH_SPAN = 8  # own words from the floor to 8x the floor map onto length 0..1 (log scale)
 
 TRANSFORM_KINDS = tuple(asks.TRANSFORM)
 LEXICON = Lexicon({
-    **{f"transform:{kind}": cues for kind, cues in asks.TRANSFORM.items()}, "material": asks.MATERIAL, "lookup": asks.LOOKUP, "code_task": asks.CODE_TASK,
-    "chore": asks.CHORE, "limits": asks.LIMITS, "creative": asks.CREATIVE, "explain": asks.EXPLAIN,
+    **{f"transform:{kind}": cues for kind, cues in asks.TRANSFORM.items()},
+    "material": asks.MATERIAL, "lookup": asks.LOOKUP, "code_task": asks.CODE_TASK, "chore": asks.CHORE, "limits": asks.LIMITS, "creative": asks.CREATIVE, "explain": asks.EXPLAIN,
     "recipe": asks.RECIPE, "roleplay": asks.ROLEPLAY, "chat": asks.CHAT,
     "decide": judgement.DECIDE, "diagnose": judgement.DIAGNOSE, "hypothetical": judgement.HYPOTHETICAL,
     "forecast": judgement.FORECAST, "evidence": judgement.EVIDENCE, "critique": judgement.CRITIQUE,
@@ -48,6 +52,8 @@ LEXICON = Lexicon({
     "counts": situation.COUNTS,
     **{f"stakes:{domain}": cues for domain, cues in situation.STAKES.items()},
 })
+_VETO = Lexicon({"transform": {lang: "|".join(kind[lang] for kind in asks.TRANSFORM.values() if lang in kind)
+                               for lang in asks.TRANSFORM["translate"]}, "material": asks.MATERIAL})
 _PAIRS = tuple((frozenset(words_of(first.replace("|", " "))), frozenset(words_of(second.replace("|", " "))))
                for first, second in judgement.HYPOTHETICAL_PAIRS.values())
 _CODE_REF = re.compile(r"[_/]\w|\.(?:py|js|ts|go|rs|java|rb|php|md|json|ya?ml|toml|ini|cfg|sql|sh|csv|txt|html|css)\b")
@@ -58,6 +64,11 @@ _QUESTION = re.compile(r"[?？؟]")
 _SENTENCE = re.compile(r"(?<=[.!?。！？؟])\s+|\n+")
 _OR = (" or ", " either ", " oder ", " ou ", " oppure ", " или ", " либо ", " या ", "还是", "或者", "それとも", "または",
        "아니면", "또는", " أو ", " أم ")
+_LIST_SEP = re.compile(r"[,;、，；]")
+LIST_ITEM_MAX_WORDS = 8
+_OR_IDIOMS = ("more or less", "sooner or later", "one way or another", "or so", "or not", "mais ou menos",
+              "mas o menos", "plus ou moins", "tot ou tard", "piu o meno", "mehr oder weniger", "fruher oder spater",
+              "более или менее", "рано или поздно", "多多少少", "或多或少")
 _NUMBERED = re.compile(r"\s*(?:\d[.)]|[a-cA-C][.)]|option\s+\w+\s*:|opci[oó]n\s+\w+\s*:)", re.I)
 
 
@@ -67,6 +78,7 @@ class Shape:
     hits: dict[str, set[str]]  # cue family (and stakes:<domain>) -> the cues that matched
     numbers: int  # numbers in the user's own words (digits, and spelled-out quantities)
     options: int  # alternatives laid out ("or", "option", list items)
+    own: str  # the own words read (both ends of a long turn)
 
 
 def _numbers(prepared: Prepared, own: str, counts: int) -> int:
@@ -74,18 +86,28 @@ def _numbers(prepared: Prepared, own: str, counts: int) -> int:
     return digits + counts + sum(own.count(sign) for sign in _MONEY_SIGNS) + len(_MONEY_WORDS & prepared.words)
 
 
-def _options(own: str) -> int:
+def _options(own: str) -> tuple[int, bool]:
     """The alternatives laid out: "A, B, or C?" is 3 (items before the first "or" of a sentence, plus
-    the one after), numbered lines ("1. ...", "Option B: ...") count one each."""
-    best = 0
-    for sentence in _SENTENCE.split(own):
+    the one after), numbered lines ("1. ...", "Option B: ...") count one each; and whether a sentence
+    with alternatives is a question ("Grandfather them, migrate them, or offer a discount?")."""
+    best, asked = 0, False
+    low = own.lower()
+    for idiom in _OR_IDIOMS:
+        low = low.replace(idiom, " ")
+    for sentence in _SENTENCE.split(low):
         cut = next((i for i in (sentence.find(w) for w in _OR) if i > 0), -1) if any(w in sentence for w in _OR) else -1
         if cut > 0:
-            head = sentence[:cut].rstrip()
-            commas = sum(head.count(c) for c in ",;、，；")
-            best = max(best, commas + (1 if head.endswith((",", "，", "、")) else 2))  # "A, B, or C" / "A, B or C"
+            head = re.split(r"[:：]", sentence[:cut])[-1]  # a colon introduces the list
+            items = [p for p in _LIST_SEP.split(head) if p.strip()]
+            listed = 0  # the short items before "or", counted back from it: "A, B, or C" / "A, B or C"
+            for item in reversed(items):
+                if count_words(item) > LIST_ITEM_MAX_WORDS:
+                    break
+                listed += 1
+            best = max(best, max(listed, 1) + 1)
+            asked = asked or _QUESTION.search(sentence) is not None
     numbered = sum(1 for line in own.split("\n") if _NUMBERED.match(line))
-    return min(max(best, numbered if numbered >= 2 else 0), 6)
+    return min(max(best, numbered if numbered >= 2 else 0), 6), asked
 
 
 def shape(own: str, n_words: int, pasted: float, min_words: int) -> Shape:
@@ -109,14 +131,26 @@ def shape(own: str, n_words: int, pasted: float, min_words: int) -> Shape:
     values["code_refs"] = min(len(_CODE_REF.findall(own)) + own.count("`") // 2, CAP) / CAP  # paths, files, `code`
     values["hypothetical_pair"] = float(any(not prepared.words.isdisjoint(a) and not prepared.words.isdisjoint(b)
                                             for a, b in _PAIRS))
-    return Shape(derive(values), hits, numbers, _options(own))
+    options, asked = _options(own)
+    values["choice_question"] = float(asked and options >= 3)  # "A, B, or C?" ("A or B?" is often yes-or-no)
+    return Shape(derive(values), hits, numbers, options, own)
 
 
 def transforms_supplied_material(shape: Shape) -> bool:
     """The tactical veto: the ask is a transformation (translate, rewrite, summarise, extract, format,
-    proofread, fix) of material the user supplied (named, or pasted), and its tactical cues are at least
-    as many as its judgement cues, so judgement words in the preamble describe the material."""
-    if "transform" not in shape.hits or not ("material" in shape.hits or shape.values["pasted"] >= PASTED_VETO):
+    proofread, fix) of material the user supplied. Either one sentence asks to transform named material
+    ("Translate this memo into German", "这段帮我翻译成英文"), whatever the rest says about it; or much of
+    the turn is pasted and its tactical cues are at least as many as its judgement cues (the judgement
+    words describe the material)."""
+    if "transform" not in shape.hits:
+        return False
+    if "material" in shape.hits:
+        sentences = [s for s in _SENTENCE.split(shape.own) if s.strip()]
+        for sentence in sentences[:VETO_SENTENCES] + sentences[-VETO_SENTENCES:]:
+            found = _VETO.match(prepare(sentence))
+            if len(found) == 2:
+                return True
+    if shape.values["pasted"] < PASTED_VETO:
         return False
     tactical = sum(len(shape.hits.get(f, ())) for f in TACTICAL_FAMILIES)
     judgement = sum(len(shape.hits.get(f, ())) for f in JUDGEMENT_FAMILIES)

@@ -20,7 +20,7 @@ DELIBERATE_KINDS = {
     "decide": "decision", "diagnose": "diagnosis", "hypothetical": "hypothetical",
     "hypothetical_pair": "hypothetical", "forecast": "forecast", "evidence": "evidence or a contested claim",
     "critique": "stress-test", "deliverable": "analysis for a decision", "multi_domain": "multi-domain question",
-    "weigh": "judgement asked", "opinion": "judgement asked",
+    "choice_question": "decision", "weigh": "judgement asked", "opinion": "judgement asked",
 }
 
 
@@ -60,7 +60,7 @@ def cues(shape: Shape, limit: int = 5) -> str:
     for family in TACTICAL_FAMILIES + PLAIN_FAMILIES + JUDGEMENT_FAMILIES:
         if family in shape.hits:
             parts.append(f"{family} ({sorted(shape.hits[family])[0]})")
-        elif shape.values.get(family) and family == "hypothetical_pair":
+        elif shape.values.get(family) and family in ("hypothetical_pair", "choice_question"):
             parts.append(family)
     domains = [d for d in STAKE_DOMAINS if f"stakes:{d}" in shape.hits]
     if domains:

@@ -4,21 +4,19 @@ features, L2 0.01, 1500 full-batch Adam steps from zero. Refit rather than edit 
 """
 
 CLASSES = ('tactical', 'plain', 'deliberate')
-BIAS = (0.2744, 0.5663, -0.5218)
+BIAS = (0.3501, 0.5440, -0.5088)
 WEIGHTS = {  # feature: (tactical, plain, deliberate)
-    'tactical_ask': (2.1246, -1.2442, -0.8804),
-    'plain_ask': (-1.1284, 2.0273, -0.8989),
-    'judgement_ask': (-0.6989, -0.8906, 1.5895),
-    'judgement_breadth': (-0.2990, -0.5005, 0.7995),
-    'limits': (0.3043, -0.1086, -0.1957),
-    'pasted': (0.7841, -0.3308, -0.4534),
-    'code_refs': (0.3412, -0.2196, -0.1216),
-    'judgement*stakes': (-0.4171, -0.2910, 0.7081),
-    'judgement*numbers': (-0.2463, -0.2567, 0.5030),
-    'judgement*length': (-0.4881, -0.5143, 1.0024),
-    'judgement*questions': (-0.2763, -0.2745, 0.5508),
-    'judgement*options': (-0.1962, -0.1662, 0.3624),
-    'judgement*constraint': (-0.1844, -0.1610, 0.3454),
-    'judgement*self': (-0.2368, -0.3082, 0.5450),
-    'judgement*counts': (-0.1340, -0.1907, 0.3247),
+    'tactical_ask': (2.1621, -1.2449, -0.9172),
+    'plain_ask': (-1.1470, 2.0612, -0.9142),
+    'judgement_ask': (-0.7049, -0.8835, 1.5884),
+    'judgement_breadth': (-0.2923, -0.4934, 0.7857),
+    'pasted': (0.7834, -0.3202, -0.4632),
+    'judgement*stakes': (-0.4236, -0.2829, 0.7065),
+    'judgement*numbers': (-0.2563, -0.2473, 0.5036),
+    'judgement*length': (-0.4924, -0.5029, 0.9952),
+    'judgement*questions': (-0.2879, -0.2682, 0.5561),
+    'judgement*options': (-0.2028, -0.1569, 0.3597),
+    'judgement*constraint': (-0.1729, -0.1601, 0.3330),
+    'judgement*self': (-0.2445, -0.2935, 0.5380),
+    'judgement*counts': (-0.1311, -0.1914, 0.3226),
 }
