@@ -42,7 +42,7 @@ TARGETS: dict[str, Target] = {
     "addresses": Target(("fusion_tool/pipeline/research/addresses.py",), ("tests/test_addresses.py",
                                                                         "tests/test_research_fetch.py")),
     "fetch": Target(("fusion_tool/pipeline/research/fetch.py",), ("tests/test_research_fetch.py",)),
-    "fence": Target(("fusion_tool/pipeline/fence.py",), ("tests/test_fence.py",)),
+    "fence": Target(("fusion_tool/pipeline/fence.py",), ("tests/test_fence.py", "tests/test_fence_format.py")),
     "citations": Target(("fusion_tool/modes/citations.py",), (
         "tests/test_citations.py", "tests/test_research_pipeline.py",
         "tests/test_bite.py::test_a_citation_matches_the_whole_url_not_the_host",
@@ -79,6 +79,12 @@ EQUIVALENT: dict[str, str] = {
     "fusion_tool.pipeline.research.addresses.x__ipv4_part__mutmut_21": "octal digits plus 'X': the host is lower-case",
     "fusion_tool.pipeline.research.addresses.x__ipv4_part__mutmut_33": "int(part) is int(part, 10)",
     "fusion_tool.pipeline.research.addresses.x_name_problem__mutmut_5": "rstrip('XX.XX') after lower(): no 'X'",
+    # unfence: each block is cut off ``rest`` once read, so the search always starts at its own block
+    "fusion_tool.pipeline.fence.x_unfence__mutmut_16": "index('>>>\\n') from 0: the first is this block's header",
+    "fusion_tool.pipeline.fence.x_unfence__mutmut_18": "index('>>>\\n') from 0: the first is this block's header",
+    "fusion_tool.pipeline.fence.x_unfence__mutmut_24": "index(end) from 0: no body holds the marker",
+    "fusion_tool.pipeline.fence.x_unfence__mutmut_26": "index(end) from 0: no body holds the marker",
+    "fusion_tool.pipeline.fence.x_unfence__mutmut_30": "cut len(end) early: a header is longer than an END line",
 }
 
 
