@@ -8,13 +8,13 @@ under it, part of the caller's trace (health probes and metric scrapes are not t
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from fusion_tool.core import telemetry
 from fusion_tool.proxy import metrics
+from fusion_tool.proxy.watched import Watched
 
 #: probes and scrapes: counted, never traced (a trace each would bury the fused calls)
 UNTRACED = frozenset({"/healthz", "/metrics"})
@@ -36,42 +36,24 @@ def _server_span(scope: Scope) -> tuple[Any, Any]:
     return span, context.attach(trace.set_span_in_context(span, parent))
 
 
-class Observe:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+class Observe(Watched):
+    def begin(self, scope: Scope) -> tuple[Any, Any]:
+        return _server_span(scope)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status: int | None = None
-        span, token = _server_span(scope)
+    def end(self, scope: Scope, begun: Any, status: int | None, seconds: float) -> None:
+        span, token = begun
+        mode = (scope.get("state") or {}).get("mode")
+        m = metrics.installed()
+        if m is not None:
+            m.request_done(scope["path"], mode, status, seconds)
+        if span is not None:
+            from opentelemetry import context, trace
 
-        async def send_and_note(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_and_note)
-        except BaseException:
-            status = status or 500
-            raise
-        finally:
-            mode = (scope.get("state") or {}).get("mode")
-            m = metrics.installed()
-            if m is not None:
-                m.request_done(scope["path"], mode, status, time.perf_counter() - started)
-            if span is not None:
-                from opentelemetry import context, trace
-
-                if mode:
-                    span.set_attribute("fusion.mode", mode)
-                if status is not None:
-                    span.set_attribute("http.response.status_code", status)
-                    if status >= 500:
-                        span.set_status(trace.Status(trace.StatusCode.ERROR))
-                span.end()
-                context.detach(token)
+            if mode:
+                span.set_attribute("fusion.mode", mode)
+            if status is not None:
+                span.set_attribute("http.response.status_code", status)
+                if status >= 500:
+                    span.set_status(trace.Status(trace.StatusCode.ERROR))
+            span.end()
+            context.detach(token)
