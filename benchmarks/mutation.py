@@ -52,7 +52,7 @@ TARGETS: dict[str, Target] = {
         "tests/test_usage.py", "tests/test_cost.py",
         "tests/test_bite.py::test_alias_usage_sums_every_field_the_provider_reported",
         "tests/test_bite.py::test_streamed_usage_sums_every_field_the_provider_reported")),
-    "tool": Target(("fusion_tool/modes/tool.py",), ("tests/test_tool_mode.py",)),
+    "tool": Target(("fusion_tool/modes/tool.py",), ("tests/test_tool_mode.py", "tests/test_tool_guards.py")),
     "config": Target(("fusion_tool/core/config.py",), ("tests/test_config.py", "tests/test_config_validation.py")),
     "retry": Target(("fusion_tool/provider/retry.py",), ("tests/test_retry.py",)),
     "gate": Target(("fusion_tool/modes/gate/*",), ("tests/test_gate.py", "tests/test_bite.py")),

@@ -1,0 +1,103 @@
+"""Tool mode's guards, result by result: what the calling model reads back for each fusion call
+it makes, and what each request to it carries (tools, tool_choice) as the loop goes on."""
+
+from __future__ import annotations
+
+import json
+
+from fusion_tool import wrap_openai
+from fusion_tool.testing import Reply, ScriptedRequest, ToolCall
+
+from .conftest import PANEL
+
+AGENT = "agent/m"
+HARD = ("Survey the evidence on whether remote work lowers productivity in software teams, where the "
+        "studies disagree, and what a 40-person company should conclude for its hiring policy.")
+LOOKUP = {"type": "function", "function": {"name": "lookup", "parameters": {"type": "object", "properties": {}}}}
+FUSION = {"type": "openrouter:fusion"}
+
+
+def results(req: ScriptedRequest) -> list[dict]:
+    return [json.loads(m["content"]) for m in req.messages if m["role"] == "tool"]
+
+
+def calling(*prompts):
+    """A calling model that makes these fusion calls in its first turn, then answers."""
+    def behaviour(req: ScriptedRequest) -> Reply:
+        if not results(req):
+            return Reply(tool_calls=[ToolCall("fusion", {"prompt": p} if p is not None else {}) for p in prompts])
+        return Reply(text="done")
+    return behaviour
+
+
+def panel_requests(provider):
+    return [r for r in provider.requests if r.model in PANEL]
+
+
+def test_a_call_without_a_prompt_is_answered_with_why_and_does_not_use_up_the_turn(provider, config):
+    provider.add(AGENT, calling("", None, "What does the evidence say?", "again"))
+    wrap_openai(provider.openai(), config=config).chat.completions.create(
+        model=AGENT, messages=[{"role": "user", "content": HARD}], tools=[FUSION])
+    bad = {"status": "error", "error": "fusion needs a non-empty 'prompt' string", "failure_reason": "invalid_arguments"}
+    got = results(provider.requests_for(AGENT)[-1])
+    assert got[:2] == [bad, bad]
+    assert got[2]["status"] == "ok"  # the first good call runs the panel...
+    assert got[3] == {"status": "error", "error": "fusion already ran for this turn; answer from its result",
+                      "failure_reason": "fusion_invocation_capped"}  # ...and the next is capped
+    assert len(panel_requests(provider)) == len(PANEL)
+
+
+def test_the_tool_result_keeps_the_panels_own_characters(provider, config):
+    provider.add(PANEL[0], "Café au lait ☕ — «naturellement»")
+    provider.add(AGENT, calling("Which is best?"))
+    wrap_openai(provider.openai(), config=config).chat.completions.create(
+        model=AGENT, messages=[{"role": "user", "content": HARD}], tools=[FUSION])
+    tool = next(m for m in provider.requests_for(AGENT)[-1].messages if m["role"] == "tool")
+    assert "Café au lait ☕ — «naturellement»" in tool["content"]  # not \\u-escaped: a model reads it as written
+
+
+def test_a_forced_fusion_names_it_then_gives_the_users_tools_back(provider, config):
+    provider.add(AGENT, calling("What does the evidence say?"))
+    wrap_openai(provider.openai(), config=config).chat.completions.create(
+        model=AGENT, messages=[{"role": "user", "content": HARD}], tools=[LOOKUP, FUSION],
+        tool_choice={"type": "function", "function": {"name": "fusion"}})
+    first, second = (r.body for r in provider.requests_for(AGENT))
+    assert first["tool_choice"] == {"type": "function", "function": {"name": "fusion"}}
+    assert [t["function"]["name"] for t in first["tools"]] == ["lookup", "fusion"]
+    assert second["tool_choice"] == "auto" and [t["function"]["name"] for t in second["tools"]] == ["lookup"]
+    assert "stream" not in first and "stream_options" not in first
+
+
+def test_without_any_tool_left_no_tool_choice_is_sent(provider, config):
+    provider.add(AGENT, calling("What does the evidence say?"))
+    wrap_openai(provider.openai(), config=config).chat.completions.create(
+        model=AGENT, messages=[{"role": "user", "content": HARD}], tools=[FUSION], tool_choice="required",
+        parallel_tool_calls=False)
+    first, second = (r.body for r in provider.requests_for(AGENT))
+    assert first["tool_choice"] == {"type": "function", "function": {"name": "fusion"}}
+    assert not {"tools", "tool_choice", "parallel_tool_calls"} & set(second)  # fusion ran: no tools to choose from
+
+
+def test_a_short_prompt_is_not_offered_fusion_and_a_call_of_it_is_refused(provider, config):
+    provider.add(AGENT, calling("What is 2 + 2?"))
+    wrap_openai(provider.openai(), config=config).chat.completions.create(
+        model=AGENT, messages=[{"role": "user", "content": "What is 2 + 2?"}], tools=[LOOKUP, FUSION])
+    first, second = provider.requests_for(AGENT)
+    assert first.tool_names == ["lookup"]
+    assert results(second) == [{"status": "error", "error": "fusion is not available for this request; answer directly",
+                                "failure_reason": "fusion_unavailable"}]
+    assert panel_requests(provider) == []
+
+
+def test_fusion_results_of_an_earlier_turn_do_not_count_for_this_one(provider, config):
+    earlier = [{"role": "user", "content": HARD},
+               {"role": "assistant", "content": None, "tool_calls": [
+                   {"id": "c0", "type": "function", "function": {"name": "fusion", "arguments": "{\"prompt\": \"x\"}"}}]},
+               {"role": "tool", "tool_call_id": "c0", "content": "{\"status\": \"ok\"}"},
+               {"role": "assistant", "content": "An earlier answer."},
+               {"role": "user", "content": HARD + " And now for a 400-person company?"}]
+    provider.add(AGENT, lambda req: Reply(tool_calls=[ToolCall("fusion", {"prompt": "now"})])
+                 if req.messages[-1]["role"] == "user" else Reply(text="done"))
+    wrap_openai(provider.openai(), config=config).chat.completions.create(model=AGENT, messages=earlier, tools=[FUSION])
+    assert results(provider.requests_for(AGENT)[-1])[-1]["status"] == "ok"
+    assert len(panel_requests(provider)) == len(PANEL)
