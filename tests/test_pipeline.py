@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from fusion_tool import FusionConfig, fuse
+from fusion_tool import fuse
 from fusion_tool.core.log import configure
 from fusion_tool.testing import Reply
 

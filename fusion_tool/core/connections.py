@@ -47,15 +47,9 @@ REQUEST_TIMEOUT_RESPONSE = (b"HTTP/1.1 408 Request Timeout\r\ncontent-type: text
 class BoundedConfig(uvicorn.Config):
     """A ``uvicorn.Config`` serving with :class:`BoundedH11Protocol` and its read timeouts."""
 
-    def __init__(
-        self,
-        app: Any,
-        *,
-        header_timeout: float = DEFAULT_HEADER_TIMEOUT,
-        body_timeout: float = DEFAULT_BODY_TIMEOUT,
-        keep_alive_timeout: float = DEFAULT_KEEP_ALIVE_TIMEOUT,
-        **options: Any,
-    ) -> None:
+    def __init__(self, app: Any, *, header_timeout: float = DEFAULT_HEADER_TIMEOUT,
+                 body_timeout: float = DEFAULT_BODY_TIMEOUT, keep_alive_timeout: float = DEFAULT_KEEP_ALIVE_TIMEOUT,
+                 **options: Any) -> None:
         for name, value in (("header_timeout", header_timeout), ("body_timeout", body_timeout),
                             ("keep_alive_timeout", keep_alive_timeout)):
             if not value > 0:

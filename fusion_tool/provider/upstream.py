@@ -196,18 +196,10 @@ class Upstream:
         ``shrink_to``: its cap may be lowered to fit) and settles after; a call that does not
         fit raises ``BudgetSkipped`` unsent.
         """
-        ticket = None
-        if spend is not None:
-            ticket, params = spend.reserve(stage, params, hold=hold, shrink_to=shrink_to)
+        ticket, params = spend.reserve(stage, params, hold=hold, shrink_to=shrink_to) if spend is not None else (None, params)
         started = time.monotonic()
-        try:
-            completion = await self._with_retries(
-                params, timeout=timeout, deadline=deadline, retry_statuses=retry_statuses
-            )
-        except BaseException:
-            if spend is not None:
-                spend.settle(ticket, None)
-            raise
+        completion = await _settling(spend, ticket, self._with_retries(
+            params, timeout=timeout, deadline=deadline, retry_statuses=retry_statuses))
         self.dialect.learn_from_completion(params, completion)
         call = Call.from_usage(stage, params["model"], completion.usage, time.monotonic() - started)
         if spend is not None:
@@ -249,19 +241,11 @@ class Upstream:
     ) -> AsyncIterator[ChatCompletionChunk]:
         """A streaming completion; retried only until the stream opens, never after its first byte.
         ``spend``, ``hold``: as for :meth:`complete` (settled with the usage the stream reports)."""
-        ticket = None
-        if spend is not None:
-            ticket, params = spend.reserve(stage, params, hold=hold)
+        ticket, params = spend.reserve(stage, params, hold=hold) if spend is not None else (None, params)
         params = {**params, "stream": True}
         reported: Any = None
-        try:
-            stream = await self._with_retries(
-                params, timeout=timeout, deadline=deadline, retry_statuses=RETRYABLE_STATUSES
-            )
-        except BaseException:
-            if spend is not None:
-                spend.settle(ticket, None)
-            raise
+        stream = await _settling(spend, ticket, self._with_retries(
+            params, timeout=timeout, deadline=deadline, retry_statuses=RETRYABLE_STATUSES))
         repair = ToolCallDeltas()  # some servers repeat a tool call's name in every delta
         try:
             if self.is_async:
@@ -301,6 +285,16 @@ def published_prices(models: Any) -> dict[str, tuple[float, float]]:
         if prompt >= 0 and completion >= 0:  # OpenRouter's routers show -1: a variable price
             out[entry["id"]] = (prompt, completion)
     return out
+
+
+async def _settling(spend: Any, ticket: Any, work: Awaitable[Any]) -> Any:
+    """``work``'s result; if it fails, its reservation is given back (settled as unspent)."""
+    try:
+        return await work
+    except BaseException:
+        if spend is not None:
+            spend.settle(ticket, None)
+        raise
 
 
 def _remaining(timeout: float | None, deadline: float | None) -> float | None:

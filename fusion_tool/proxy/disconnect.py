@@ -44,10 +44,16 @@ async def until_disconnect(receive: Receive, work: Awaitable[T]) -> T:
     raise ClientGone()
 
 
-async def respond_until_disconnect(scope: MutableMapping[str, Any], receive: Receive, work: Awaitable[Any]) -> None:
+async def respond_until_disconnect(
+    scope: MutableMapping[str, Any], receive: Receive, work: Awaitable[Any], release: Callable[[], None] | None = None
+) -> None:
     """Run a streaming response's ``work`` until it ends or its client leaves; a client that
-    left is noted in the request's state (the access log reports it, status 499)."""
+    left is noted in the request's state (the access log reports it, status 499). ``release``
+    (a slot of the in-flight cap) is given back either way."""
     try:
         await until_disconnect(receive, work)
     except ClientGone:
         scope.setdefault("state", {})["client_gone"] = True
+    finally:
+        if release is not None:
+            release()

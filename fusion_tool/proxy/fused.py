@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Callable
 
 from openai.types.chat import ChatCompletionChunk
 from starlette.responses import Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import Receive, Send
 
 from fusion_tool.core.events import Listener
 from fusion_tool.core.log import get_logger
@@ -26,7 +26,7 @@ from fusion_tool.modes.plan import Plan
 from fusion_tool.modes.serve import is_closing, serve
 from fusion_tool.provider.upstream import Upstream
 from fusion_tool.proxy import sse
-from fusion_tool.proxy.disconnect import respond_until_disconnect, until_disconnect
+from fusion_tool.proxy.disconnect import until_disconnect
 from fusion_tool.proxy.errors import as_proxy_error, envelope, error_body
 
 log = get_logger("fusion_tool.proxy")
@@ -47,7 +47,7 @@ def _failed(exc: Exception) -> None:
         log.warning("fused_stream_failed", status=err.status, error=err.message)
 
 
-class FusedStream:
+class FusedStream(sse.StreamResponse):
     """An ASGI response streaming a fused answer as server-sent events."""
 
     def __init__(
@@ -58,24 +58,14 @@ class FusedStream:
         keepalive_seconds: float,
         release: Callable[[], None] = lambda: None,
     ) -> None:
-        self._chunks = chunks
+        super().__init__(chunks, keepalive_seconds, release)
         self._include_usage = include_usage
-        self._keepalive = keepalive_seconds
-        self._release = release
         self._started = False
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        try:
-            await respond_until_disconnect(scope, receive, self._stream(send))
-        finally:
-            self._release()
 
     async def _start(self, send: Send) -> None:
         if not self._started:
             self._started = True
-            headers = [(b"content-type", sse.CONTENT_TYPE.encode())]
-            headers += [(k.encode(), v.encode()) for k, v in sse.HEADERS.items()]
-            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            await send(sse.RESPONSE_START)
 
     async def _body(self, send: Send, data: bytes, more: bool = True) -> None:
         await self._start(send)
@@ -83,7 +73,7 @@ class FusedStream:
 
     async def _stream(self, send: Send) -> None:
         try:
-            async with contextlib.aclosing(sse.with_keepalive(self._chunks, self._keepalive)) as events:
+            async with contextlib.aclosing(sse.with_keepalive(self._items, self._keepalive)) as events:
                 async for item in events:
                     if item is sse.KEEPALIVE:
                         await self._body(send, sse.KEEPALIVE_COMMENT)

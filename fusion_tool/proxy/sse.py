@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -20,6 +20,9 @@ T = TypeVar("T")
 CONTENT_TYPE = "text/event-stream; charset=utf-8"
 HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}  # no buffering in nginx & co
 KEEPALIVE_COMMENT = b": keep-alive\n\n"
+#: the status line and headers of a server-sent event stream, as an ASGI message
+RESPONSE_START = {"type": "http.response.start", "status": 200,
+                  "headers": [(b"content-type", CONTENT_TYPE.encode()), *((k.encode(), v.encode()) for k, v in HEADERS.items())]}
 DONE = b"data: [DONE]\n\n"
 QUEUE_SIZE = 32  # chunks read ahead of a slow client
 
@@ -93,3 +96,21 @@ async def with_keepalive(items: AsyncIterator[T], interval: float) -> AsyncItera
             getter.cancel()
         producer.cancel()
         await asyncio.wait({producer})  # its upstream calls are cancelled before we return
+
+
+class StreamResponse:
+    """An ASGI response that streams ``items`` as server-sent events (``_stream``, in a subclass)
+    until they end or the client leaves, then gives back its slot of the in-flight cap."""
+
+    def __init__(self, items: AsyncIterator[Any], keepalive_seconds: float, release: Callable[[], None]) -> None:
+        self._items = items
+        self._keepalive = keepalive_seconds
+        self._release = release
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        from fusion_tool.proxy.disconnect import respond_until_disconnect
+
+        await respond_until_disconnect(scope, receive, self._stream(send), self._release)
+
+    async def _stream(self, send: Any) -> None:
+        raise NotImplementedError

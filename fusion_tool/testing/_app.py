@@ -28,7 +28,7 @@ from typing import Any, Protocol
 
 from fusion_tool.testing import _responses
 from fusion_tool.testing._replies import Reply, ScriptedRequest
-from fusion_tool.testing._wire import SSE_DONE, completion_body, error_body, sse_event, stream_chunks
+from fusion_tool.testing._wire import SSE_DONE, completion_body, error_body, json_request, sse_event, stream_chunks
 
 __all__ = ["ScriptedApp"]
 
@@ -114,14 +114,9 @@ async def _read_body(receive: Receive) -> bytes | None:
 
 def _parse_chat_body(raw: bytes) -> tuple[dict[str, Any] | None, str | None]:
     """(body, None) for a usable chat-completion body, else (None, error message)."""
-    try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        return None, f"We could not parse the JSON body of your request: {exc}"
-    if not isinstance(body, dict):
-        return None, "The request body must be a JSON object."
-    if not isinstance(body.get("model"), str):
-        return None, "You must provide a model parameter."
+    body, error = json_request(raw)
+    if body is None:
+        return None, error
     if not isinstance(body.get("messages"), list):
         return None, "Missing required parameter: 'messages'."
     return body, None

@@ -15,21 +15,16 @@ from collections.abc import Iterator
 from typing import Any
 
 from fusion_tool.testing._replies import Reply, ScriptedRequest
-from fusion_tool.testing._wire import reply_text, wire_tool_calls
+from fusion_tool.testing._wire import json_request, reply_text, wire_tool_calls
 
 __all__ = ["parse_body", "request_messages", "response_body", "sse_event", "stream_events", "text_format"]
 
 
 def parse_body(raw: bytes) -> tuple[dict[str, Any] | None, str | None]:
     """(body, None) for a usable Responses body, else (None, error message)."""
-    try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        return None, f"We could not parse the JSON body of your request: {exc}"
-    if not isinstance(body, dict):
-        return None, "The request body must be a JSON object."
-    if not isinstance(body.get("model"), str):
-        return None, "You must provide a model parameter."
+    body, error = json_request(raw)
+    if body is None:
+        return None, error
     if not isinstance(body.get("input"), (str, list)):
         return None, "Missing required parameter: 'input'."
     if not all(isinstance(item, dict) for item in body["input"] if not isinstance(body["input"], str)):

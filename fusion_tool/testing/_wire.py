@@ -223,3 +223,16 @@ def stream_chunks(
 def sse_event(data: dict[str, Any]) -> bytes:
     """One server-sent event carrying `data` as JSON (ASCII-escaped, so any str survives)."""
     return b"data: " + json.dumps(data, separators=(",", ":")).encode("ascii") + b"\n\n"
+
+
+def json_request(raw: bytes) -> tuple[dict[str, Any] | None, str | None]:
+    """(body, None) for a JSON object naming a model, else (None, the error OpenAI would send)."""
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        return None, f"We could not parse the JSON body of your request: {exc}"
+    if not isinstance(body, dict):
+        return None, "The request body must be a JSON object."
+    if not isinstance(body.get("model"), str):
+        return None, "You must provide a model parameter."
+    return body, None

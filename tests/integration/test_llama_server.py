@@ -10,8 +10,6 @@ modes, failures, clean shutdown), never the quality of a 135M model's answers.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import os
 import signal
 import subprocess

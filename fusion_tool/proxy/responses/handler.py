@@ -21,7 +21,7 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import Receive, Send
 
 from fusion_tool.core.errors import ProxyError
 from fusion_tool.core.events import Event, Listener
@@ -30,7 +30,7 @@ from fusion_tool.modes.memory import Memory
 from fusion_tool.modes.plan import Plan, plan
 from fusion_tool.modes.serve import serve
 from fusion_tool.proxy import deadline, sse, validate
-from fusion_tool.proxy.disconnect import respond_until_disconnect, until_disconnect
+from fusion_tool.proxy.disconnect import until_disconnect
 from fusion_tool.proxy.passthrough import RelayResponse
 from fusion_tool.proxy.responses import output
 from fusion_tool.proxy.responses import request as translate
@@ -157,28 +157,18 @@ def _sse(event: dict[str, Any]) -> bytes:
     return b"event: " + event["type"].encode() + b"\n" + sse.event(event)
 
 
-class ResponsesStream:
+class ResponsesStream(sse.StreamResponse):
     """An ASGI response streaming a fused Responses answer as server-sent events (no
     ``[DONE]``: a Responses stream ends with its ``response.completed``)."""
 
     def __init__(self, events: AsyncIterator[dict[str, Any]], *, keepalive_seconds: float,
                  release: Callable[[], None]) -> None:
-        self._events = events
-        self._keepalive = keepalive_seconds
-        self._release = release
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        try:
-            await respond_until_disconnect(scope, receive, self._stream(send))
-        finally:
-            self._release()
+        super().__init__(events, keepalive_seconds, release)
 
     async def _stream(self, send: Send) -> None:
-        headers = [(b"content-type", sse.CONTENT_TYPE.encode())]
-        headers += [(k.encode(), v.encode()) for k, v in sse.HEADERS.items()]
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send(sse.RESPONSE_START)
         try:
-            async with contextlib.aclosing(sse.with_keepalive(self._events, self._keepalive)) as events:
+            async with contextlib.aclosing(sse.with_keepalive(self._items, self._keepalive)) as events:
                 async for item in events:
                     data = sse.KEEPALIVE_COMMENT if item is sse.KEEPALIVE else _sse(item)
                     await send({"type": "http.response.body", "body": data, "more_body": True})
