@@ -101,3 +101,44 @@ def test_fusion_results_of_an_earlier_turn_do_not_count_for_this_one(provider, c
     wrap_openai(provider.openai(), config=config).chat.completions.create(model=AGENT, messages=earlier, tools=[FUSION])
     assert results(provider.requests_for(AGENT)[-1])[-1]["status"] == "ok"
     assert len(panel_requests(provider)) == len(PANEL)
+
+
+def test_the_panel_answers_the_prompt_the_calling_model_wrote(provider, config):
+    provider.add(AGENT, calling("Heat pumps against gas boilers for an old house: the evidence?"))
+    events = []
+    wrap_openai(provider.openai(), config=config, on_event=events.append).chat.completions.create(
+        model=AGENT, messages=[{"role": "user", "content": HARD}], tools=[FUSION])
+    assert {r.last_user_text for r in panel_requests(provider)} == {
+        "Heat pumps against gas boilers for an old house: the evidence?"}
+    assert [e.kind for e in events].count("panelist_start") == len(PANEL)  # the caller's listener hears the panel
+
+
+def test_the_panelists_get_their_research_tools_in_tool_mode(provider, config, monkeypatch):
+    class NoResults:
+        name = "none"
+
+        async def search(self, query, *, max_results):
+            return []
+
+    monkeypatch.setattr("fusion_tool.pipeline.research.search_provider_from_env", lambda value, **kw: NoResults())
+    provider.add(AGENT, calling("What does the evidence say?"))
+    wrap_openai(provider.openai(), config=config.replace(tools=None)).chat.completions.create(
+        model=AGENT, messages=[{"role": "user", "content": HARD}], tools=[FUSION])
+    assert all(r.tool_names == ["web_search", "web_fetch"] for r in panel_requests(provider))
+
+
+def test_the_gate_decision_is_logged_and_its_floor_is_the_configs(provider, config, caplog):
+    provider.add(AGENT, calling("What does the evidence say?"))
+    short = "Compare heat pumps and gas boilers: evidence on running costs?"  # 10 words: under the default floor
+    client = wrap_openai(provider.openai(), config=config)
+    with caplog.at_level("INFO", logger="fusion_tool"):
+        client.chat.completions.create(model=AGENT, messages=[{"role": "user", "content": short}], tools=[FUSION])
+    assert provider.requests_for(AGENT)[0].tool_names == []
+    line = next(r.getMessage() for r in caplog.records if "event='gate'" in r.getMessage())
+    assert "deliberate=False" in line and "score=0.0" in line and "short: 10 words < 12" in line
+    caplog.clear()
+    with caplog.at_level("INFO", logger="fusion_tool"):
+        wrap_openai(provider.openai(), config=config.replace(min_words=4)).chat.completions.create(
+            model=AGENT, messages=[{"role": "user", "content": short}], tools=[FUSION])
+    lines = [r.getMessage() for r in caplog.records if "event='gate'" in r.getMessage()]
+    assert lines and "short:" not in lines[-1] and "own words: 10" in lines[-1]  # the floor moved: the shape decides
