@@ -41,7 +41,8 @@ class Target:
 TARGETS: dict[str, Target] = {
     "addresses": Target(("fusion_tool/pipeline/research/addresses.py",), ("tests/test_addresses.py",
                                                                         "tests/test_research_fetch.py")),
-    "fetch": Target(("fusion_tool/pipeline/research/fetch.py",), ("tests/test_research_fetch.py",)),
+    "fetch": Target(("fusion_tool/pipeline/research/fetch.py",), ("tests/test_fetch_seam.py",
+                                                                  "tests/test_research_fetch.py")),
     "fence": Target(("fusion_tool/pipeline/fence.py",), ("tests/test_fence.py", "tests/test_fence_format.py")),
     "citations": Target(("fusion_tool/modes/citations.py",), (
         "tests/test_citations.py", "tests/test_research_pipeline.py",
