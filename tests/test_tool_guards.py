@@ -142,3 +142,38 @@ def test_the_gate_decision_is_logged_and_its_floor_is_the_configs(provider, conf
             model=AGENT, messages=[{"role": "user", "content": short}], tools=[FUSION])
     lines = [r.getMessage() for r in caplog.records if "event='gate'" in r.getMessage()]
     assert lines and "short:" not in lines[-1] and "own words: 10" in lines[-1]  # the floor moved: the shape decides
+
+
+def _fusion_then_lookup(req: ScriptedRequest) -> Reply:
+    """Streams: a fusion call, then (fusion answered) some words and two calls of the caller's tool."""
+    if not results(req):
+        return Reply(tool_calls=[ToolCall("fusion", {"prompt": "the evidence?"}, id="f1")], chunk_size=3)
+    return Reply(text="Checking two things.", chunk_size=4,
+                 tool_calls=[ToolCall("lookup", {"q": "staff"}, id="u1"), ToolCall("lookup", '{"q": "offices"}', id="u2")])
+
+
+def test_a_streamed_turn_hands_back_the_callers_calls_whole_and_hides_fusions(provider, config):
+    provider.add(AGENT, _fusion_then_lookup)
+    chunks = list(wrap_openai(provider.openai(), config=config).chat.completions.create(
+        model=AGENT, messages=[{"role": "user", "content": HARD}], tools=[LOOKUP, FUSION], stream=True,
+        stream_options={"include_usage": True}))
+    deltas = [tc for c in chunks if c.choices for tc in (c.choices[0].delta.tool_calls or [])]
+    calls: dict[int, dict] = {}
+    for d in deltas:
+        call = calls.setdefault(d.index, {"id": None, "name": "", "arguments": ""})
+        call["id"] = call["id"] or d.id
+        call["name"] += (d.function.name or "") if d.function else ""
+        call["arguments"] += (d.function.arguments or "") if d.function else ""
+    assert [(c["id"], c["name"], json.loads(c["arguments"])) for _, c in sorted(calls.items())] == [
+        ("u1", "lookup", {"q": "staff"}), ("u2", "lookup", {"q": "offices"})]
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert text == "Checking two things."
+    finishes = [c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason]
+    assert finishes == ["tool_calls"]
+    closing = chunks[-1]
+    assert closing.choices == [] and closing.usage.completion_tokens == provider.total_usage()["completion_tokens"]
+    assert [c["stage"] for c in closing.fusion["calls"]].count("caller") == 2
+    assert len(panel_requests(provider)) == len(PANEL)
+    second = provider.requests_for(AGENT)[1].messages
+    assert [c["id"] for m in second if m["role"] == "assistant" for c in m["tool_calls"]] == ["f1"]
+    assert results(provider.requests_for(AGENT)[1])[0]["status"] == "ok"
