@@ -16,7 +16,9 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import platform
+import re
 import statistics
 import sys
 import time
@@ -26,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from fusion_tool.modes.gate import DEFAULT_MIN_WORDS, latest_turn, shape_of, should_deliberate  # noqa: E402
+from fusion_tool.modes.gate import DEFAULT_MIN_WORDS, count_words, latest_turn, shape_of, should_deliberate  # noqa: E402
 from fusion_tool.modes.gate.features import MODEL_FEATURES as FEATURES  # noqa: E402
 
 DATA = ROOT / "tests" / "data" / "gate"
@@ -37,6 +39,8 @@ LANGS = ("en", "zh", "ja", "ko", "es", "de", "fr", "pt", "hi", "ar", "ru", "it")
 COLUMNS = (("short", "short triggered"), ("tactical", "tactical kept out"), ("plain", "plain kept out"),
            ("deliberate", "deliberate let in"), ("conversations", "conversations right"))
 CLASSES = ("tactical", "plain", "deliberate")
+TARGETS = {"short triggered": 0, "tactical kept out": 0.95, "plain kept out": 0.90, "deliberate let in": 0.95,
+           "conversations right": 0.95, "p99_ms": 1.0}
 L2, STEPS, RATE = 0.01, 1500, 0.05
 LATENCY_RUNS = 2000
 
@@ -100,17 +104,37 @@ def long_prompt(words: int = 2000) -> str:
     return "".join(text)
 
 
+def latency_prompts() -> dict[str, str]:
+    """The 2,000-word turns timed: English own words; half of them pasted code; Chinese (4,000
+    characters, 2,000 words by the CJK ratio); Arabic."""
+    zh = ("我们公司有三百四十名员工，分布在六个仓库，董事会必须在六月前决定是现在把一百二十辆货车电动化，还是为长途线路租赁氢能卡车，"
+          "或者再等三年；柴油每年花费我们两百一十万，我们最大的客户希望在续约前把排放减少百分之四十。你会推荐什么？我们遗漏了什么？")
+    ar = ("نحن شركة لوجستية لديها ثلاثمائة وأربعون موظفاً في ستة مستودعات، ويجب على مجلس الإدارة أن يقرر قبل يونيو ما إذا كان "
+          "سيحول أسطول الشاحنات إلى الكهرباء الآن أم ينتظر ثلاث سنوات. ماذا تنصح؟ ")
+    return {"english_2000_words": long_prompt(),
+            "english_1000_words_and_1000_pasted": long_prompt(1000) + "\n\n```\n" + "x = compute(a, b)  # evidence\n" * 200
+            + "```",
+            "chinese_4000_characters": (zh * 40)[:4000],
+            "arabic_2000_words": ar * (2000 // len(ar.split()) + 1)}
+
+
 def latency(prompt: str, runs: int = LATENCY_RUNS) -> dict:
+    """Wall-clock and CPU time per decision (CPU time leaves out the moments another process held the
+    core: on a shared machine the wall-clock tail measures the neighbours as much as the gate)."""
     for _ in range(50):
         should_deliberate(prompt)
-    times = []
+    wall, cpu = [], []
     for _ in range(runs):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         should_deliberate(prompt)
-        times.append((time.perf_counter() - t0) * 1000)
-    times.sort()
-    return {"words": len(prompt.split()), "runs": runs, "p50_ms": round(statistics.median(times), 3),
-            "p99_ms": round(times[int(0.99 * runs) - 1], 3), "max_ms": round(times[-1], 3)}
+        cpu.append((time.process_time() - c0) * 1000)
+        wall.append((time.perf_counter() - t0) * 1000)
+    wall.sort()
+    cpu.sort()
+    p99 = int(0.99 * runs) - 1
+    return {"words": count_words(prompt), "runs": runs, "p50_ms": round(statistics.median(wall), 3),
+            "p99_ms": round(wall[p99], 3), "max_ms": round(wall[-1], 3), "cpu_p50_ms": round(statistics.median(cpu), 3),
+            "cpu_p99_ms": round(cpu[p99], 3), "load_average": round(os.getloadavg()[0], 2), "cpus": os.cpu_count()}
 
 
 # ---------------------------------------------------------------------------------------- fitting
@@ -124,8 +148,8 @@ def training_rows(rows: list[dict]) -> list[tuple[list[float], int, float]]:
         text = latest_turn(row["messages"] if "messages" in row else row["prompt"])
         if text is None:
             continue
-        n_words, seen = shape_of(text)
-        if n_words < DEFAULT_MIN_WORDS:
+        counted, seen = shape_of(text)
+        if int(counted.rstrip("+")) < DEFAULT_MIN_WORDS:
             continue
         label = CLASSES.index(row["category"])
         out.append(([seen.values[f] for f in FEATURES], label, 1.0))
@@ -189,7 +213,9 @@ def main() -> None:
         write_weights(bias, weights, len(data))
         print(f"fitted on {len(data)} train turns in {time.perf_counter() - t0:.1f} s -> {WEIGHTS.relative_to(ROOT)}")
         return
-    report: dict = {"splits": {}, "machine": {"python": platform.python_version(), "platform": platform.platform()}}
+    report: dict = {"measured_at": time.strftime("%Y-%m-%dT%H:%M:%S"), "targets_on_test": TARGETS,
+                    "cells": "[right, total] per column and per language:column (short: [let in, total])",
+                    "splits": {}, "machine": {"python": platform.python_version(), "platform": platform.platform()}}
     for split in SPLITS[:2] if args.dev else SPLITS:
         cells, wrong = score([r for r in rows if r["split"] == split])
         report["splits"][split] = cells
@@ -200,13 +226,15 @@ def main() -> None:
                 print(f"  {row['id']} [{row['kind']}] label={row['deliberate']} {decision.reasons[:2]} "
                       f"score={decision.score} :: {text[:100]!r}")
             print()
-    report["latency"] = {"english_2000_words": latency(long_prompt()),
-                         "mixed_2000_words_with_paste": latency(long_prompt(1000) + "\n\n```\n"
-                                                                + "x = compute(a, b)  # evidence\n" * 300 + "```")}
+    report["latency"] = {name: latency(prompt) for name, prompt in latency_prompts().items()}
     for name, lat in report["latency"].items():
-        print(f"latency, {name}: p50 {lat['p50_ms']} ms, p99 {lat['p99_ms']} ms ({lat['runs']} runs)")
+        print(f"latency, {name} ({lat['words']} words): p50 {lat['p50_ms']} ms, p99 {lat['p99_ms']} ms wall-clock; "
+              f"CPU p50 {lat['cpu_p50_ms']} ms, p99 {lat['cpu_p99_ms']} ms ({lat['runs']} runs, load {lat['load_average']} "
+              f"on {lat['cpus']} CPUs)")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    text = json.dumps(report, indent=1, ensure_ascii=False)
+    text = re.sub(r"\[\s+(\d+),\s+(\d+)\s+\]", r"[\1, \2]", text)  # a cell on one line
+    RESULTS.write_text(text + "\n", encoding="utf-8")
     print(f"-> {RESULTS.relative_to(ROOT)}")
 
 

@@ -17,8 +17,10 @@ cue lists cover, rather than looking for stock keywords. In this order:
    how much situation they give (stakes, constraints, options, numbers, the user's own life),
    how open they are (questions, length). A logistic regression fitted on the train split of
    ``tests/data/gate`` (``model.py``) turns them into tactical / plain / deliberate; the score is
-   the probability of deliberate, and ``score >= threshold`` deliberates. Tactical and plain
-   requests stay out however deliberative the pasted material or the preamble sounds.
+   the probability of deliberate, and ``score >= threshold`` deliberates.
+6. The tactical veto, before the model: a sentence asking to transform named material ("translate
+   this memo", "把这段翻译成英文"), or a mostly pasted turn whose tactical cues outnumber its
+   judgement cues, is no (score 0.0), however deliberative the material or the preamble sounds.
 
 No model call, no I/O, deterministic, well under a millisecond on a long turn. Reasons name the
 shape: ``("tactical: translate supplied text", ...)``,
@@ -32,10 +34,10 @@ from typing import Any
 
 from fusion_tool.core.transcript import text_of
 from fusion_tool.modes.gate import reasons
-from fusion_tool.modes.gate.features import Shape, shape, transforms_supplied_material
+from fusion_tool.modes.gate.features import LENGTH_SPAN, Shape, shape, transforms_supplied_material
 from fusion_tool.modes.gate.model import classify
 from fusion_tool.modes.gate.paste import own_text, pasted_share
-from fusion_tool.modes.gate.words import CJK_WORDS_PER_CHAR, count_words
+from fusion_tool.modes.gate.words import CJK_WORDS_PER_CHAR, count_at_least, count_words
 
 __all__ = ["CJK_WORDS_PER_CHAR", "DEFAULT_MIN_WORDS", "DEFAULT_THRESHOLD", "Decision", "GateConfig", "count_words",
            "latest_turn", "own_text", "shape_of", "should_deliberate"]
@@ -79,11 +81,12 @@ def latest_turn(messages: list[dict] | str) -> str | None:
     return text_of(_field(users[-1], "content")) if users else None
 
 
-def shape_of(text: str, min_words: int = DEFAULT_MIN_WORDS) -> tuple[int, Shape]:
-    """The user's own word count in ``text`` and the shape of their request."""
+def shape_of(text: str, min_words: int = DEFAULT_MIN_WORDS) -> tuple[str, Shape]:
+    """The user's own word count in ``text`` ("2046", or "96+": a long turn is counted only as far as
+    the features need) and the shape of their request."""
     own = own_text(text)
-    n_words = count_words(own)
-    return n_words, shape(own, n_words, pasted_share(text, own), min_words)
+    n_words, exact = count_at_least(own, LENGTH_SPAN * min_words)
+    return f"{n_words}" if exact else f"{n_words}+", shape(own, n_words, pasted_share(text, own), min_words)
 
 
 def should_deliberate(messages: list[dict] | str, *, config: GateConfig | None = None,
@@ -96,14 +99,15 @@ def should_deliberate(messages: list[dict] | str, *, config: GateConfig | None =
             return Decision(True, 0.0, ("forced",))
         return Decision(False, 0.0, ("turn is tool results only",) if _ends_in_tool_results(messages)
                         else ("no user turn",))
-    n_words, seen = shape_of(text, config.min_words)
+    counted, seen = shape_of(text, config.min_words)
+    n_words = int(counted.rstrip("+"))
     if n_words < config.min_words and not force:
         return Decision(False, 0.0, (f"short: {n_words} words < {config.min_words}",))
     if not force and transforms_supplied_material(seen):
-        return Decision(False, 0.0, (reasons.name(seen, None, False), f"own words: {n_words}", reasons.cues(seen),
+        return Decision(False, 0.0, (reasons.name(seen, None, False), f"own words: {counted}", reasons.cues(seen),
                                      "veto: a transformation of supplied material"))
     verdict = classify(seen)
     passed = verdict.score >= config.threshold
-    why = (reasons.name(seen, verdict, passed), f"own words: {n_words}", reasons.cues(seen),
+    why = (reasons.name(seen, verdict, passed), f"own words: {counted}", reasons.cues(seen),
            f"score {verdict.score} {'>=' if passed else '<'} {config.threshold}")
     return Decision(force or passed, verdict.score, ("forced", *why) if force else why)

@@ -3,10 +3,11 @@ supplied, a lookup, a specified piece of code, a chore) and plain (a creative pi
 explanation, a recipe, role-play, casual chat).
 
 One "|"-list per family and language, written from the languages' ordinary vocabulary for
-each kind of ask (imperatives, polite forms, the usual nouns), not from the development set.
+each kind of ask (imperatives, polite forms, the usual nouns), then widened where the train and
+validation splits or extra probe prompts showed a gap (never from the test split).
 Matching (``lexicon.py``): in scripts written with spaces a cue starts at a word's start and
-ends at a word's end unless it ends with ``*``; case and Latin accents are ignored. In
-Chinese, Japanese, Korean and Arabic a cue matches anywhere.
+ends at a word's end unless it ends with ``*``; case and Latin accents are ignored, Arabic words
+lose their proclitics first. In Chinese, Japanese and Korean a cue matches anywhere.
 """
 
 TRANSFORM = {  # transform the material I gave you, by kind (the reason names the kind)

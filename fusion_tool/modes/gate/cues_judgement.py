@@ -4,7 +4,7 @@ contested claim to weigh, a plan to stress-test, an analysis or memo for someone
 decide, a question across several domains, and the plain request for the assistant's own
 judgement ("what would you do", "what am I missing").
 
-Same format and matching as ``cues_asks.py``; written from the languages, not the dev set.
+Same format, matching and provenance as ``cues_asks.py``.
 """
 
 DECIDE = {  # a decision to make
@@ -288,10 +288,13 @@ OPINION = {  # the assistant's own judgement, asked for
 # "if ..., would ...": a conditional and a conditional verb in the same turn (lexicon.pairs)
 HYPOTHETICAL_PAIRS = {
     "en": ("if|suppose|imagine", "would|might"),
-    "es": ("si", "pasaria|ocurriria|sucederia|seria|habria|tendria|cambiaria|afectaria|harian|haria"),
-    "pt": ("se", "aconteceria|seria|teria|haveria|mudaria|afetaria|ficaria|faria"),
-    "fr": ("si", "serait|seraient|aurait|auraient|passerait|changerait|arriverait|deviendrait|ferait"),
-    "it": ("se", "sarebbe|sarebbero|avrebbe|succederebbe|accadrebbe|cambierebbe|diventerebbe|farebbe"),
+    "es": ("si", "pasaria|ocurriria|sucederia|seria|habria|tendria|cambiaria|afectaria|harian|haria|subiria|bajaria"
+                 "|duraria|podria|quedaria|volveria"),
+    "pt": ("se", "aconteceria|seria|teria|haveria|mudaria|afetaria|ficaria|faria|subiria|cairia|duraria|poderia"),
+    "fr": ("si", "serait|seraient|aurait|auraient|passerait|changerait|arriverait|deviendrait|ferait|reviendrait"
+                 "|durerait|augmenterait|baisserait|resterait|pourrait|faudrait"),
+    "it": ("se", "sarebbe|sarebbero|avrebbe|succederebbe|accadrebbe|cambierebbe|diventerebbe|farebbe|potrebbe"
+                 "|durerebbe|aumenterebbe|scenderebbe"),
     "de": ("wenn|falls", "ware|waren|hatte|hatten|konnte|wurde|wurden"),
     "ru": ("если", "бы|будет|станет|произойдёт|произойдет"),
 }

@@ -3,7 +3,7 @@ work, a business, a production system), the constraints, the options on the tabl
 speaking of their own life or organisation, and quantities spelled out in words (digits are
 counted structurally, in ``features.py``).
 
-Same format and matching as ``cues_asks.py``; written from the languages, not the dev set.
+Same format, matching and provenance as ``cues_asks.py``.
 """
 
 STAKES = {

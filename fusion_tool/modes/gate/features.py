@@ -1,8 +1,10 @@
 """The shape of a request, as numbers: which asks its own words make (cue families, in any of the
-twelve languages), how much situation and constraint they give, how open the ask is.
+twelve languages, and two structures: "if ..., would ...", "A, B, or C?"), how much situation and
+constraint they give, how open the ask is.
 
-``shape(own, n_words, pasted)`` returns the features (each in [0, 1]) and the cues behind them,
-for the model (``model.py``) and for the reasons it gives.
+``shape(own, n_words, pasted, min_words)`` returns the features (each in [0, 1]) and the cues behind
+them, for the model (``model.py``) and for the reasons it gives; ``transforms_supplied_material`` is
+the tactical veto.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from fusion_tool.modes.gate import cues_asks as asks
 from fusion_tool.modes.gate import cues_judgement as judgement
 from fusion_tool.modes.gate import cues_situation as situation
 from fusion_tool.modes.gate.lexicon import Lexicon, Prepared, prepare, words_of
-from fusion_tool.modes.gate.words import count_words
+from fusion_tool.modes.gate.words import count_words, has_dense
 
 TACTICAL_FAMILIES = ("transform", "material", "lookup", "code_task", "chore", "limits")
 PLAIN_FAMILIES = ("creative", "explain", "recipe", "roleplay", "chat")
@@ -27,12 +29,11 @@ CUE_FAMILIES = (TACTICAL_FAMILIES + PLAIN_FAMILIES + JUDGEMENT_FAMILIES[:-len(ST
                 + ("constraint", "options", "self", "counts"))
 STAKE_DOMAINS = tuple(situation.STAKES)
 #: what the model reads: the three asks as wholes (every cue of a kind weighs the same, so a cue
-#: the train split happens to use rarely is not worth less), an explicit limit on the ask ("no
-#: commentary", "just the"), pasted material and code references, and the situation as it bears
-#: on a judgement asked (stakes, numbers, length... matter once there is a judgement to make)
+#: the train split happens to use rarely is not worth less), how many kinds of judgement are asked,
+#: the share of the turn pasted, and the situation as it bears on a judgement asked (stakes, numbers,
+#: length... matter once there is a judgement to make; alone they are any long story's details)
 MODEL_FEATURES = ("tactical_ask", "plain_ask", "judgement_ask", "judgement_breadth", "pasted",
                   *(f"judgement*{name}" for name in SITUATION))
-ASK_FAMILIES = TACTICAL_FAMILIES + PLAIN_FAMILIES + JUDGEMENT_FAMILIES
 CAP = 3  # structural counts saturate at CAP (numbers at 6)
 WINDOW = 1200  # characters read from each end of a long turn: the ask and its framing live there
 PASTED_VETO = 0.2  # this share of the turn pasted counts as supplied material, named or not
@@ -40,10 +41,11 @@ VETO_SENTENCES = 4  # sentences read from each end of the turn for a transformat
 LENGTH_SPAN = 8  # own words from the floor to 8x the floor map onto length 0..1 (log scale)
 
 TRANSFORM_KINDS = tuple(asks.TRANSFORM)
-LEXICON = Lexicon({
+FAMILIES = {  # every cue list, by family (transform and stakes by kind)
     **{f"transform:{kind}": cues for kind, cues in asks.TRANSFORM.items()},
-    "material": asks.MATERIAL, "lookup": asks.LOOKUP, "code_task": asks.CODE_TASK, "chore": asks.CHORE, "limits": asks.LIMITS, "creative": asks.CREATIVE, "explain": asks.EXPLAIN,
-    "recipe": asks.RECIPE, "roleplay": asks.ROLEPLAY, "chat": asks.CHAT,
+    "material": asks.MATERIAL, "lookup": asks.LOOKUP, "code_task": asks.CODE_TASK, "chore": asks.CHORE,
+    "limits": asks.LIMITS, "creative": asks.CREATIVE, "explain": asks.EXPLAIN, "recipe": asks.RECIPE,
+    "roleplay": asks.ROLEPLAY, "chat": asks.CHAT,
     "decide": judgement.DECIDE, "diagnose": judgement.DIAGNOSE, "hypothetical": judgement.HYPOTHETICAL,
     "forecast": judgement.FORECAST, "evidence": judgement.EVIDENCE, "critique": judgement.CRITIQUE,
     "deliverable": judgement.DELIVERABLE, "multi_domain": judgement.MULTI_DOMAIN, "opinion": judgement.OPINION,
@@ -51,21 +53,24 @@ LEXICON = Lexicon({
     "constraint": situation.CONSTRAINT, "options": situation.OPTIONS, "self": situation.SELF,
     "counts": situation.COUNTS,
     **{f"stakes:{domain}": cues for domain, cues in situation.STAKES.items()},
-})
+}
+LEXICON = Lexicon(FAMILIES)
 _VETO = Lexicon({"transform": {lang: "|".join(kind[lang] for kind in asks.TRANSFORM.values() if lang in kind)
                                for lang in asks.TRANSFORM["translate"]}, "material": asks.MATERIAL})
 _PAIRS = tuple((frozenset(words_of(first.replace("|", " "))), frozenset(words_of(second.replace("|", " "))))
                for first, second in judgement.HYPOTHETICAL_PAIRS.values())
-_CODE_REF = re.compile(r"[_/]\w|\.(?:py|js|ts|go|rs|java|rb|php|md|json|ya?ml|toml|ini|cfg|sql|sh|csv|txt|html|css)\b")
 _DIGIT = re.compile(r"\d")
 _MONEY_SIGNS = "$€£¥₹₩₽%"
 _MONEY_WORDS = frozenset("usd eur gbp chf jpy inr rmb cny".split())
 _QUESTION = re.compile(r"[?？؟]")
-_SENTENCE = re.compile(r"(?<=[.!?。！？؟])\s+|\n+")
+_BOUNDARY = re.compile(r"[.!?。！？؟]\s+|\n+")  # a sentence's end and the space after it
 _OR = (" or ", " either ", " oder ", " ou ", " oppure ", " или ", " либо ", " या ", "还是", "或者", "それとも", "または",
        "아니면", "또는", " أو ", " أم ")
+_OR_RX = re.compile("|".join(map(re.escape, _OR)))
+_COLON = re.compile(r"[:：]")
 _LIST_SEP = re.compile(r"[,;、，；]")
 LIST_ITEM_MAX_WORDS = 8
+OPTION_SENTENCES = 6
 _OR_IDIOMS = ("more or less", "sooner or later", "one way or another", "or so", "or not", "mais ou menos",
               "mas o menos", "plus ou moins", "tot ou tard", "piu o meno", "mehr oder weniger", "fruher oder spater",
               "более или менее", "рано или поздно", "多多少少", "或多或少")
@@ -92,29 +97,53 @@ def _options(own: str) -> tuple[int, bool]:
     with alternatives is a question ("Grandfather them, migrate them, or offer a discount?")."""
     best, asked = 0, False
     low = own.lower()
+    if not any(w in low for w in _OR):
+        return min(_numbered(own), 6), False
     for idiom in _OR_IDIOMS:
-        low = low.replace(idiom, " ")
-    for sentence in _SENTENCE.split(low):
-        cut = next((i for i in (sentence.find(w) for w in _OR) if i > 0), -1) if any(w in sentence for w in _OR) else -1
+        if idiom in low:
+            low = low.replace(idiom, " ")
+    sentences = _sentences(low)
+    if len(sentences) > 2 * OPTION_SENTENCES:  # the alternatives asked about sit at the ends of a long turn
+        sentences = sentences[:OPTION_SENTENCES] + sentences[-OPTION_SENTENCES:]
+    for sentence in sentences:
+        found = _OR_RX.search(sentence)
+        cut = found.start() if found else -1
         if cut > 0:
-            head = re.split(r"[:：]", sentence[:cut])[-1]  # a colon introduces the list
+            head = _COLON.split(sentence[:cut])[-1]  # a colon introduces the list
             items = [p for p in _LIST_SEP.split(head) if p.strip()]
             listed = 0  # the short items before "or", counted back from it: "A, B, or C" / "A, B or C"
             for item in reversed(items):
-                if count_words(item) > LIST_ITEM_MAX_WORDS:
+                n = len(item.split())  # at least the item's words, and cheap; exact when it matters
+                if (n > LIST_ITEM_MAX_WORDS or not item.isascii()) and count_words(item) > LIST_ITEM_MAX_WORDS:
                     break
                 listed += 1
             best = max(best, max(listed, 1) + 1)
             asked = asked or _QUESTION.search(sentence) is not None
+    return min(max(best, _numbered(own)), 6), asked
+
+
+def _sentences(text: str) -> list[str]:
+    """``text`` cut after each ".", "!", "?" (and their CJK and Arabic forms) followed by a space, and at
+    line breaks; a sentence keeps its end mark (a regex lookbehind would do the same, far slower)."""
+    out, start = [], 0
+    for m in _BOUNDARY.finditer(text):
+        out.append(text[start:m.start() + (text[m.start()] != "\n")])
+        start = m.end()
+    out.append(text[start:])
+    return out
+
+
+def _numbered(own: str) -> int:
     numbered = sum(1 for line in own.split("\n") if _NUMBERED.match(line))
-    return min(max(best, numbered if numbered >= 2 else 0), 6), asked
+    return numbered if numbered >= 2 else 0
 
 
 def shape(own: str, n_words: int, pasted: float, min_words: int) -> Shape:
     """The features of the user's own words ``own`` (``n_words`` of them; ``pasted``: the share of
     the turn that was someone else's). A family's feature is 1 - 2^-(distinct cues matched)."""
-    if len(own) > 2 * WINDOW:
-        own = own[:WINDOW] + "\n...\n" + own[-WINDOW:]
+    window = WINDOW // 2 if has_dense(own) else WINDOW  # a CJK character is half a word
+    if len(own) > 2 * window:
+        own = own[:window] + "\n...\n" + own[-window:]
     prepared = prepare(own)
     hits = LEXICON.match(prepared)
     kinds = [hits[f"transform:{kind}"] for kind in TRANSFORM_KINDS if f"transform:{kind}" in hits]
@@ -128,7 +157,6 @@ def shape(own: str, n_words: int, pasted: float, min_words: int) -> Shape:
     values["questions"] = min(len(_QUESTION.findall(own)), CAP) / CAP
     values["length"] = min(1.0, math.log(max(n_words, min_words) / min_words) / math.log(LENGTH_SPAN))
     values["pasted"] = pasted
-    values["code_refs"] = min(len(_CODE_REF.findall(own)) + own.count("`") // 2, CAP) / CAP  # paths, files, `code`
     values["hypothetical_pair"] = float(any(not prepared.words.isdisjoint(a) and not prepared.words.isdisjoint(b)
                                             for a, b in _PAIRS))
     options, asked = _options(own)
@@ -145,7 +173,7 @@ def transforms_supplied_material(shape: Shape) -> bool:
     if "transform" not in shape.hits:
         return False
     if "material" in shape.hits:
-        sentences = [s for s in _SENTENCE.split(shape.own) if s.strip()]
+        sentences = [s for s in _sentences(shape.own) if s.strip()]
         for sentence in sentences[:VETO_SENTENCES] + sentences[-VETO_SENTENCES:]:
             found = _VETO.match(prepare(sentence))
             if len(found) == 2:

@@ -17,31 +17,32 @@ from dataclasses import dataclass
 
 from fusion_tool.modes.gate.words import has_dense
 
-DENSE_WINDOW = 1500
+DENSE_WINDOW = 600
 
 
-def _fold_table() -> dict[int, str | None]:
-    table: dict[int, str | None] = {}
-    for o in range(0x00C0, 0x0250):  # Latin-1 and Latin Extended-A/B: drop the accents
+_PUNCTUATION = "!\"#$%&()*+,./:;<=>?@[\\]^_{|}~“”«»„‚‹›—–…·•¿¡،؛؟。、，；：？！「」『』（）【】《》〈〉・～"
+#: single characters folded anywhere: ligatures, ё, apostrophes, Arabic letter variants, tatweel, nukta
+_REPLACE = (("ß", "ss"), ("æ", "ae"), ("œ", "oe"), ("ø", "o"), ("ł", "l"), ("đ", "d"), ("ё", "е"), ("’", "'"),
+            ("‘", "'"), ("ʼ", "'"), ("`", "'"), ("أ", "ا"), ("إ", "ا"), ("آ", "ا"), ("ٱ", "ا"), ("ة", "ه"),
+            ("ى", "ي"), ("ـ", ""), ("\u093c", ""), ("\u0901", "\u0902"))
+
+
+def _accents() -> dict[str, str]:  # Latin-1 and Latin Extended-A/B: the letter without its accent
+    out = {}
+    for o in range(0x00C0, 0x0250):
         base = unicodedata.normalize("NFD", chr(o))[0].lower()
-        if base.isascii() and base.isalpha():
-            table[o] = base
-    table.update({ord("ß"): "ss", ord("æ"): "ae", ord("œ"): "oe", ord("ø"): "o", ord("ł"): "l", ord("đ"): "d",
-                  ord("ё"): "е", ord("Ё"): "е", ord("’"): "'", ord("‘"): "'", ord("ʼ"): "'", ord("`"): "'"})
-    for ch in "أإآٱ":
-        table[ord(ch)] = "ا"
-    table.update({ord("ة"): "ه", ord("ى"): "ي", ord("ـ"): None, ord("\u093c"): None, ord("\u0901"): "\u0902"})
-    for o in range(0x064B, 0x0653):  # Arabic harakat
-        table[o] = None
-    for ch in "!\"#$%&()*+,./:;<=>?@[\\]^_{|}~“”«»„‚‹›—–…·•¿¡،؛؟。、，；：？！「」『』（）【】《》〈〉・～":
-        table[ord(ch)] = " "
-    return table
+        if base.isascii() and base.isalpha() and chr(o) not in "ßæœøłđ":
+            out[chr(o)] = base
+    return out
 
 
-_FOLD = _fold_table()
+_ACCENTS = _accents()
+_ACCENTED = re.compile("[" + "".join(_ACCENTS) + "]")
+_PUNCT = re.compile("[" + re.escape(_PUNCTUATION) + "]")
+_HARAKAT = re.compile("[\u064b-\u0652]")
+_ASCII_FOLD = str.maketrans({c: " " for c in _PUNCTUATION if c.isascii()} | {"`": "'"})
 _AR_PREFIXES = ("وال", "فال", "بال", "كال", "لل", "ال", "و", "ف", "ب", "ك", "ل")
-
-
+_AR_CLITICS = re.compile("(?<![^\\s])(?:" + "|".join(_AR_PREFIXES) + ")(?=[\u0600-\u06ff]{3})")
 _ARABIC = re.compile("[\u0600-\u06ff]")
 
 
@@ -49,22 +50,28 @@ def _is_arabic(word: str) -> bool:
     return "\u0600" <= word[:1] <= "\u06ff"
 
 
-def _arabic_stem(word: str) -> str:
-    for prefix in _AR_PREFIXES:
-        if word.startswith(prefix) and len(word) - len(prefix) >= 3:
-            return word[len(prefix):]
-    return word
+def fold(text: str) -> str:
+    """Lowercase, punctuation to spaces, Latin accents and script variants folded (see the module doc)."""
+    low = text.lower()
+    if low.isascii():
+        return low.translate(_ASCII_FOLD)  # str.translate's fast path; a table is slow on other scripts
+    low = _PUNCT.sub(" ", low)
+    if _ACCENTED.search(low):
+        low = _ACCENTED.sub(lambda m: _ACCENTS[m.group()], low)
+    for old, new in _REPLACE:
+        if old in low:
+            low = low.replace(old, new)
+    return _HARAKAT.sub("", low) if _ARABIC.search(low) else low
 
 
 def words_of(text: str) -> list[str]:
     """``text`` folded and split into words (Arabic words without their proclitics)."""
-    folded = f" {' '.join(text.lower().translate(_FOLD).split())} "
+    folded = f" {' '.join(fold(text).split())} "
     if "'" in folded or "-" in folded:  # quotes and dashes around a word are not part of it
         folded = folded.replace(" '", " ").replace("' ", " ").replace(" -", " ").replace("- ", " ")
-    words = folded.split()
     if _ARABIC.search(folded):
-        words = [_arabic_stem(w) if _is_arabic(w) else w for w in words]
-    return words
+        folded = _AR_CLITICS.sub("", folded)
+    return folded.split()
 
 
 @dataclass(frozen=True)
@@ -94,7 +101,7 @@ class Lexicon:
         self._stems: dict[str, list[tuple[str, str]]] = {}  # by their first two characters
         self._phrases: dict[tuple[str, str], list[tuple[str, str]]] = {}  # by their first two words
         self._short_run_ons: dict[str, list[tuple[str, str]]] = {}  # two words, the second running on
-        self._dense: list[tuple[str, str]] = []
+        self._dense: dict[str, list[tuple[str, str]]] = {}  # by their first character
         self.cues: dict[str, tuple[str, ...]] = {}
         for family, by_lang in families.items():
             cues = [c.strip() for spec in by_lang.values() for c in spec.split("|") if c.strip()]
@@ -104,7 +111,8 @@ class Lexicon:
 
     def _add(self, family: str, cue: str) -> None:
         if has_dense(cue):
-            self._dense.append((" ".join(cue.lower().split()), family))
+            cue = " ".join(cue.lower().split())
+            self._dense.setdefault(cue[0], []).append((cue, family))
             return
         run_on = cue.endswith("*")
         words = words_of(cue.rstrip("*"))
@@ -143,9 +151,11 @@ class Lexicon:
                 if needle in text.norm:
                     found.setdefault(family, set()).add(needle.strip())
         if text.dense:
-            for cue, family in self._dense:
-                if cue in text.dense:
-                    found.setdefault(family, set()).add(cue)
+            dense = self._dense
+            for first in dense.keys() & set(text.dense):  # only cues whose first character occurs
+                for cue, family in dense[first]:
+                    if cue in text.dense:
+                        found.setdefault(family, set()).add(cue)
         return found
 
 

@@ -21,6 +21,7 @@ from fusion_tool.modes.gate.words import count_words
 QUOTE_MAX_WORDS = 4  # longer quotations are someone else's words
 PASTE_MIN_WORDS, LEAD_IN_LOOKAHEAD = 30, 20  # prose this long in the 20 lines after a bare colon is pasted
 RESUME_MAX_WORDS = 80  # a paragraph with a question mark, at most this long, ends a paste
+CODE_SAMPLE = 1000  # characters of a line read to tell code from prose
 REMOVED = "\x00"  # stands where a fence or a long quotation was, so that a lead-in before it is known to be spent
 
 LEAD_IN = Lexicon({"transform": {lang: "|".join(kind[lang] for kind in TRANSFORM.values() if lang in kind)
@@ -74,7 +75,6 @@ LEAD_IN = Lexicon({"transform": {lang: "|".join(kind[lang] for kind in TRANSFORM
     "ko": "배경|상황|계획|선택지|질문|문제|조건|증상",
 }})
 
-FENCE = re.compile(r"(?:```|~~~).*?(?:```|~~~|\Z)", re.S)
 QUOTED = re.compile(r"\"[^\"\n]*\"|“[^”\n]*”|«[^»\n]*»|„[^“”\n]*[“”]|「[^」\n]*」|『[^』\n]*』"
                     r"|'(?<!\w')[^'\n]+'(?!\w)")
 LABEL_LINE = re.compile(r"^\s*(?:text|input|e-?mail|article|passage|transcript|code|data|abstract|content|excerpt"
@@ -88,14 +88,17 @@ DATA_LINE = re.compile(
 CODE_CHARS = "{}[]()<>=;$#@\\|/*+`^~_"
 SEPARATORS = ",;\t|"
 BULLET = "-*•·"
-_DROP_CODE_CHARS = str.maketrans("", "", CODE_CHARS)
+_CODE_CHAR = re.compile("[" + re.escape(CODE_CHARS) + "]")
 _QUESTION = ("?", "？", "؟")
+_QUOTE_MARKS = ('"', "“", "«", "„", "「", "『")
 
 
 def own_text(text: str) -> str:
     """The user's own words: ``text`` without fenced code, quotes, pasted blocks and data lines."""
-    text = FENCE.sub(f"\n{REMOVED}\n", text)
-    text = QUOTED.sub(lambda m: REMOVED if count_words(m.group()) > QUOTE_MAX_WORDS else m.group(), text)
+    if "```" in text or "~~~" in text:
+        text = _strip_fences(text)
+    if any(mark in text for mark in _QUOTE_MARKS) or _single_quote_opens(text):  # most turns quote nothing
+        text = QUOTED.sub(lambda m: REMOVED if count_words(m.group()) > QUOTE_MAX_WORDS else m.group(), text)
     lines, kept, i = text.split("\n"), [], 0
     paste_after = _ask_then_paste(lines)
     while i < len(lines):
@@ -132,6 +135,37 @@ def own_text(text: str) -> str:
     return "\n".join(kept).replace(REMOVED, "")
 
 
+def _strip_fences(text: str) -> str:
+    """Each block from a ``` or ~~~ to the next one (or the end) goes (str.find: a lazy regex over a
+    long fence costs a check per character)."""
+    out, i = [], 0
+    while True:
+        start = _next_fence(text, i)
+        if start < 0:
+            out.append(text[i:])
+            return "".join(out)
+        end = _next_fence(text, start + 3)
+        out.append(text[i:start] + f"\n{REMOVED}\n")
+        if end < 0:
+            return "".join(out)
+        i = end + 3
+
+
+def _next_fence(text: str, i: int) -> int:
+    hits = [j for j in (text.find("```", i), text.find("~~~", i)) if j >= 0]
+    return min(hits) if hits else -1
+
+
+def _single_quote_opens(text: str) -> bool:
+    """Is there a ' not preceded by a letter, digit or underscore (where a quotation could open)?"""
+    i = text.find("'")
+    while i >= 0:
+        if i == 0 or not (text[i - 1].isalnum() or text[i - 1] == "_"):
+            return True
+        i = text.find("'", i + 1)
+    return False
+
+
 def pasted_share(text: str, own: str) -> float:
     """How much of the turn, in characters, is not the user's own."""
     return 0.0 if not text else round(max(0.0, 1 - len(own.strip()) / len(text.strip() or " ")), 3)
@@ -144,7 +178,8 @@ def _looks_like_data(line: str) -> bool:
     indented = line[:1] == "\t" or line.startswith("    ")  # pasted code keeps its indentation
     if DATA_LINE.match(line) or indented and stripped[:1] not in BULLET:
         return True
-    if len(stripped) >= 8 and len(stripped) - len(stripped.translate(_DROP_CODE_CHARS)) >= 0.12 * len(stripped):
+    sample = stripped[:CODE_SAMPLE]  # a long line's start tells code from prose
+    if len(sample) >= 8 and len(_CODE_CHAR.findall(sample)) >= 0.12 * len(sample):
         return True
     separators = sum(stripped.count(ch) for ch in SEPARATORS)
     if separators < 3 or len(stripped) > 40 * separators:  # prose with a few commas, not a row of data
@@ -178,8 +213,10 @@ def _ask_then_paste(lines: list[str]) -> int | None:
     if end is None or end > 6:
         return None
     first = " ".join(lines[:end])
+    if count_words(first) > RESUME_MAX_WORDS:
+        return None
     found = LEAD_IN.match(prepare(first))
-    if count_words(first) > RESUME_MAX_WORDS or "material" not in found and not {"transform", "this"} <= set(found):
+    if "material" not in found and not {"transform", "this"} <= set(found):
         return None  # the ask names its material ("this email"), or asks to transform "this" / "it"
     start = next((j for j in range(end, len(lines)) if lines[j].strip()), None)
     if start is None or "transform" not in found and _resumes(lines, start):
