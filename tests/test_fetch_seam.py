@@ -171,3 +171,33 @@ def test_an_unknown_charset_reads_as_utf8():
 async def test_the_system_resolver_lists_each_address_once():
     addresses = await system_resolve("localhost", 80)
     assert "127.0.0.1" in addresses and len(addresses) == len(set(addresses))
+
+
+def _events(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if "research.fetch" in r.getMessage()]
+
+
+def test_each_fetch_is_logged_with_its_host_and_outcome(caplog):
+    with caplog.at_level("INFO", logger="fusion_tool"):
+        fetch("https://example.org/a", serving(html()))
+        with pytest.raises(FetchRefused):
+            fetch("https://printer.lan/", serving())
+        with pytest.raises(FetchError):
+            fetch("https://example.org/missing", serving(html(status=404)))
+    done, refused, failed = _events(caplog)
+    assert "event='research.fetch_done'" in done and "host='example.org'" in done and "status=200" in done
+    assert f"bytes={len(PAGE)}" in done and "truncated=False" in done and "ms=" in done
+    assert "event='research.fetch_refused'" in refused and "reason='internal host name'" in refused
+    assert "host='printer.lan'" in refused
+    assert "event='research.fetch_failed'" in failed and "reason='HTTP 404'" in failed and "host='example.org'" in failed
+
+
+def test_the_whole_fetch_has_a_time_limit(caplog):
+    async def slow(request):
+        await asyncio.sleep(5)
+        return html()
+
+    with caplog.at_level("INFO", logger="fusion_tool"), pytest.raises(FetchError) as failed:
+        fetch("https://example.org/", httpx.MockTransport(slow), timeout=0.2)
+    assert failed.value.reason == "timed out" and not isinstance(failed.value, FetchRefused)
+    assert any("reason='timed out'" in e and "host='example.org'" in e for e in _events(caplog))
