@@ -9,6 +9,9 @@ import socket
 import pytest
 from pytest_socket import SocketConnectBlockedError
 
+# pytest-socket also warns about each refused connection: here the refusal is the point
+pytestmark = pytest.mark.filterwarnings("ignore:A test tried to use socket")
+
 
 def test_a_connection_beyond_loopback_is_refused():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock, pytest.raises(SocketConnectBlockedError):
