@@ -70,9 +70,7 @@ class FusionTool(BaseTool):
             self._home = weakref.ref(loop)
         if self._home() is loop:
             return Upstream.for_config(self.config, client)
-        upstream = Upstream.for_config(self.config, client.copy(http_client=provider_client()))
-        upstream._owned = upstream.client
-        return upstream
+        return Upstream.for_config(self.config, client.copy(http_client=provider_client()), own=True)
 
     async def _fuse(self, prompt: str) -> tuple[str, FusionResult]:
         upstream = self._upstream()

@@ -85,11 +85,11 @@ class Upstream:
 
     @classmethod
     def for_config(cls, config: FusionConfig, client: openai.AsyncOpenAI | openai.OpenAI | None = None,
-                   **kwargs: Any) -> Upstream:
-        """The upstream every front uses: ``client`` (the caller's own, left open), or a client
-        made from ``config``'s provider URL and key (closed by :meth:`aclose`); ``config``'s
-        retry count."""
-        own = client is None
+                   *, own: bool = False, **kwargs: Any) -> Upstream:
+        """The upstream every front uses: ``client`` (the caller's own, left open unless ``own``),
+        or a client made from ``config``'s provider URL and key (closed by :meth:`aclose`);
+        ``config``'s retry count."""
+        own = own or client is None
         upstream = cls(client if client is not None else client_from_config(config),
                        max_retries=config.max_retries, **kwargs)
         if own:
