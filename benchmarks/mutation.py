@@ -42,7 +42,8 @@ TARGETS: dict[str, Target] = {
     "addresses": Target(("fusion_tool/pipeline/research/addresses.py",), ("tests/test_addresses.py",
                                                                         "tests/test_research_fetch.py")),
     "fetch": Target(("fusion_tool/pipeline/research/fetch.py",), ("tests/test_fetch_seam.py",
-                                                                  "tests/test_research_fetch.py")),
+                                                                  "tests/test_research_fetch.py",
+                                                                  "tests/test_fetch_pages.py")),
     "fence": Target(("fusion_tool/pipeline/fence.py",), ("tests/test_fence.py", "tests/test_fence_format.py")),
     "citations": Target(("fusion_tool/modes/citations.py",), (
         "tests/test_citations.py", "tests/test_research_pipeline.py",
@@ -53,13 +54,15 @@ TARGETS: dict[str, Target] = {
         "tests/test_usage.py", "tests/test_cost.py",
         "tests/test_bite.py::test_alias_usage_sums_every_field_the_provider_reported",
         "tests/test_bite.py::test_streamed_usage_sums_every_field_the_provider_reported")),
-    "tool": Target(("fusion_tool/modes/tool.py",), ("tests/test_tool_mode.py", "tests/test_tool_guards.py")),
+    "tool": Target(("fusion_tool/modes/tool.py",), ("tests/test_tool_mode.py", "tests/test_tool_guards.py",
+                                                    "tests/test_tool_rounds.py")),
     "config": Target(("fusion_tool/core/config.py",), ("tests/test_config.py", "tests/test_config_validation.py")),
     "retry": Target(("fusion_tool/provider/retry.py",), ("tests/test_retry.py",)),
     # the gate's logic; its cue lists (cues_*.py, lexicon.py) are data, measured by the labelled set
     "gate": Target(tuple(f"fusion_tool/modes/gate/{m}.py" for m in ("__init__", "features", "paste", "words",
                                                                    "model", "reasons")),
-                   ("tests/test_gate.py", "tests/test_bite.py::test_tactical_requests_do_not_deliberate_and_say_why")),
+                   ("tests/test_gate.py", "tests/test_gate_rules.py",
+                    "tests/test_bite.py::test_tactical_requests_do_not_deliberate_and_say_why")),
 }
 
 #: mutants that change no behaviour, by mutmut's name, with why (a score excludes them); the
@@ -90,6 +93,11 @@ EQUIVALENT: dict[str, str] = {
     "fusion_tool.pipeline.fence.x_unfence__mutmut_26": "index(end) from 0: no body holds the marker",
     "fusion_tool.pipeline.fence.x_unfence__mutmut_30": "cut len(end) early: a header is longer than an END line",
 }
+
+
+#: more of them, one file a module (``benchmarks/equivalent/<module>.json``: ``{mutant: why}``)
+for _extra in sorted((Path(__file__).resolve().parent / "equivalent").glob("*.json")):
+    EQUIVALENT.update(json.loads(_extra.read_text()))
 
 
 def _files() -> list[Path]:
