@@ -1,17 +1,26 @@
-"""Shared state: the in-process store, the Redis store on a real redis-server, the fallback
-between them, and tool mode's memory on each."""
+"""Shared state: the in-process store, the SQLite store (one file, shared by the processes of one
+machine), the Redis store on a real redis-server, the fallback between them, and tool mode's
+memory on each."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import os
+import sqlite3
+import subprocess
+import sys
+import textwrap
 
 import pytest
 
+from fusion_tool.core.config import STATE_FILE_VARIABLE, shared_state_file
 from fusion_tool.modes.memory import Memory
 from fusion_tool.proxy.limits import Inflight
-from fusion_tool.state import LocalStore, open_store
+from fusion_tool.state import LocalStore, for_workers, open_store
 from fusion_tool.state.fallback import FallbackStore
+from fusion_tool.state.sqlite_store import SWEEP_EVERY, SqliteStore, machine_local_file
 
 from .servers import NO_REDIS, REDIS_SERVER, needs_redis, redis_server
 
@@ -30,33 +39,229 @@ class Clock:
         return self.now
 
 
-# -- the in-process store ------------------------------------------------------------------------
+# -- the contract, on the in-process store and on the SQLite store, with a clock of our own ------
 
-async def test_the_local_store_expires_and_bounds_its_values():
+@pytest.fixture(params=["local", "sqlite"])
+async def clocked(request, tmp_path):
+    """A store of each kind on a clock the test moves; ``max_items=2``."""
     clock = Clock()
-    store = LocalStore(max_items=2, clock=clock)
+    if request.param == "local":
+        store = LocalStore(max_items=2, clock=clock)
+    else:
+        store = SqliteStore(tmp_path / "state.sqlite3", max_items=2, clock=clock)
+    yield store, clock
+    await store.aclose()
+
+
+async def test_a_store_keeps_values_until_their_ttl(clocked):
+    store, clock = clocked
+    await store.put("a", {"k": [1, "x"]}, ttl=10)
+    await store.put("b", "two", ttl=20)
+    assert await store.get_many(["a", "b", "none"]) == [{"k": [1, "x"]}, "two", None]
+    assert await store.get_many([]) == []
+    await store.put("a", "again", ttl=10)  # a new value, a new ttl
+    clock.now += 11
+    assert await store.get_many(["a", "b"]) == [None, "two"]
+    clock.now += 10
+    assert await store.get_many(["b"]) == [None]
+
+
+async def test_a_store_bounds_its_values_and_keeps_the_newest(clocked):
+    store, _ = clocked
+    for key in "abc":
+        await store.put(key, key, ttl=10)
+    assert await store.get_many(["a", "b", "c"]) == [None, "b", "c"]
+
+
+async def test_the_local_store_drops_the_least_recently_used():
+    store = LocalStore(max_items=2, clock=Clock())
     await store.put("a", 1, ttl=10)
     await store.put("b", 2, ttl=10)
     assert await store.get_many(["a"]) == [1]  # a is now the most recently used
     await store.put("c", 3, ttl=10)
     assert await store.get_many(["a", "b", "c"]) == [1, None, 3]
-    clock.now += 11
-    assert await store.get_many(["a", "c"]) == [None, None]
 
 
-async def test_the_local_store_counts_and_leases():
-    clock = Clock()
-    store = LocalStore(clock=clock)
+async def test_a_store_counts_in_windows_from_the_first_add(clocked):
+    store, clock = clocked
     assert await store.add("spend", 0.25, ttl=60) == 0.25
-    assert await store.add("spend", 0.5, ttl=60) == 0.75
-    clock.now += 61
+    clock.now += 30
+    assert await store.add("spend", 0.5, ttl=1) == 0.75  # the first ttl stands
+    assert await store.add("other", 2, ttl=60) == 2
+    clock.now += 31
     assert await store.add("spend", 1, ttl=60) == 1  # a new window
+    assert await store.add("other", 1, ttl=60) == 3
+
+
+async def test_a_store_leases_slots_that_lapse_unless_renewed(clocked):
+    store, clock = clocked
     first, second = await store.acquire("p", 2, ttl=5), await store.acquire("p", 2, ttl=5)
-    assert first and second and await store.acquire("p", 2, ttl=5) is None
+    assert first and second and first != second and await store.acquire("p", 2, ttl=5) is None
+    assert await store.acquire("q", 1, ttl=5)  # pools are apart
     await store.release("p", first)
+    await store.release("p", first)  # idempotent
     assert await store.held("p") == 1
-    clock.now += 6  # the holder of `second` is gone: its lease lapses
+    clock.now += 4
+    await store.renew("p", [second, "never-taken"], ttl=5)
+    clock.now += 4  # renewed: still held
+    assert await store.held("p") == 1
+    clock.now += 2  # the holder of `second` is gone: its lease lapses
     assert await store.held("p") == 0
+    await store.renew("p", [second], ttl=5)  # a lapsed lease is not brought back
+    assert await store.held("p") == 0
+    third = await store.acquire("p", 1, ttl=5)
+    assert third and await store.acquire("p", 1, ttl=5) is None
+
+
+async def test_a_store_keeps_a_continuation_for_memory(clocked):
+    store, _ = clocked
+    memory = Memory(store)
+    await memory.keep(["call_w"], EXCHANGE)
+    assert (await memory.splice([USER_TURN]))[:2] == EXCHANGE
+
+
+# -- the SQLite store: one file, several store objects and processes ------------------------------
+
+async def test_two_sqlite_stores_on_one_file_see_each_others_writes(tmp_path):
+    path = tmp_path / "state.sqlite3"
+    a, b = SqliteStore(path), SqliteStore(path)
+    await a.put("k", {"v": 1}, ttl=60)
+    assert await b.get_many(["k"]) == [{"v": 1}]
+    assert await a.add("spend", 1.5, ttl=60) == 1.5
+    assert await b.add("spend", 1, ttl=60) == 2.5
+    lease = await a.acquire("pool", 1)
+    assert lease and await b.acquire("pool", 1) is None and await b.held("pool") == 1
+    await b.release("pool", lease)  # any holder's store gives it back
+    assert await a.held("pool") == 0
+    assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    await a.aclose()
+    await b.aclose()
+
+
+_RACER = textwrap.dedent("""
+    import asyncio, json, sys
+    from fusion_tool.state.sqlite_store import SqliteStore
+
+    async def main(path):
+        store = SqliteStore(path)
+        taken = [await store.acquire("pool", 30, ttl=60) for _ in range(40)]
+        for _ in range(100):
+            await store.add("count", 1, ttl=60)
+        await store.put(f"from-{sys.argv[2]}", sys.argv[2], ttl=60)
+        print(json.dumps(sum(lease is not None for lease in taken)))
+
+    asyncio.run(main(sys.argv[1]))
+""")
+
+
+def test_two_processes_on_one_file_share_one_cap_and_one_counter(tmp_path):
+    path = tmp_path / "state.sqlite3"
+    racers = [subprocess.Popen([sys.executable, "-c", _RACER, str(path), name], stdout=subprocess.PIPE, text=True)
+              for name in ("one", "two")]
+    taken = [json.loads(racer.communicate(timeout=60)[0]) for racer in racers]
+    assert [racer.returncode for racer in racers] == [0, 0]
+    assert sum(taken) == 30  # never more than the cap, across both
+
+    async def read():
+        store = SqliteStore(path)
+        try:
+            return await store.held("pool"), await store.add("count", 0, ttl=60), \
+                await store.get_many(["from-one", "from-two"])
+        finally:
+            await store.aclose()
+
+    assert asyncio.run(read()) == (30, 200, ["one", "two"])
+
+
+async def test_the_inflight_cap_holds_across_two_views_of_one_file(tmp_path):
+    path = str(tmp_path / "state.sqlite3")
+    one, two = Inflight(1, store=open_store(state_file=path)), Inflight(1, store=open_store(state_file=path))
+    assert one.shared and two.shared
+    release = await one.acquire()
+    with pytest.raises(Exception) as refused:
+        await two.acquire()
+    assert refused.value.status == 429
+    assert await two.held() == 1
+    release()
+    await asyncio.sleep(0.05)  # the lease goes back in the background
+    (await two.acquire())()
+    await one.aclose()
+    await two.aclose()
+
+
+async def test_sqlite_refuses_a_value_over_its_limit_and_sweeps_what_expired(tmp_path):
+    clock = Clock()
+    store = SqliteStore(tmp_path / "state.sqlite3", max_value_bytes=100, clock=clock)
+    with pytest.raises(ValueError):
+        await store.put("big", "x" * 200, ttl=60)
+    for i in range(SWEEP_EVERY - 1):
+        await store.put(f"k{i}", i, ttl=1)
+    clock.now += 2
+    await store.put("last", "kept", ttl=60)  # the sweep's turn
+    rows = sqlite3.connect(store.path).execute("SELECT key FROM kv").fetchall()
+    assert rows == [("last",)]
+    await store.aclose()
+
+
+async def test_a_locked_file_fails_fast_as_a_timeout(tmp_path):
+    path = tmp_path / "state.sqlite3"
+    store = SqliteStore(path, busy_timeout=0.05)
+    await store.put("k", 1, ttl=60)
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process in the middle of a write that never ends
+    try:
+        with pytest.raises(TimeoutError):
+            await store.put("k", 2, ttl=60)
+        assert await store.get_many(["k"]) == [1]  # readers never wait (WAL)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    await store.put("k", 3, ttl=60)
+    await store.aclose()
+
+
+async def test_a_state_file_that_cannot_be_opened_degrades_to_this_process(tmp_path, caplog):
+    caplog.set_level(logging.WARNING, logger="fusion_tool.state")
+    store = open_store(state_file=str(tmp_path / "gone" / "state.sqlite3"))
+    assert isinstance(store, FallbackStore)
+    memory = Memory(store)
+    await memory.keep(["call_w"], EXCHANGE)
+    assert (await memory.splice([USER_TURN]))[:2] == EXCHANGE  # kept in this process instead
+    assert not store.available
+    lines = [r.getMessage() for r in caplog.records if "state_store_unavailable" in r.getMessage()]
+    assert len(lines) == 1 and "sqlite" in lines[0]
+    await store.aclose()
+
+
+# -- which store a serve's workers get ------------------------------------------------------------
+
+async def test_several_workers_without_redis_get_a_private_file_removed_at_exit():
+    with for_workers(2) as where:
+        path = shared_state_file()
+        assert path and where == f"shared state in SQLite at {path}" and os.path.exists(path)
+        assert oct(os.stat(os.path.dirname(path)).st_mode & 0o777) == "0o700"
+        a, b = open_store(), open_store()  # what each worker's app opens
+        assert isinstance(a, FallbackStore) and isinstance(a.primary, SqliteStore)
+        await a.put("k", 1, ttl=60)
+        assert await b.get_many(["k"]) == [1]
+        await a.aclose()
+        await b.aclose()
+    assert shared_state_file() is None and not os.path.exists(os.path.dirname(path))
+
+
+def test_one_worker_keeps_its_state_in_process_and_redis_wins(monkeypatch):
+    monkeypatch.setenv(STATE_FILE_VARIABLE, "/somewhere/inherited.sqlite3")
+    with for_workers(1) as where:
+        assert where == "state in process" and isinstance(open_store(), LocalStore)
+    with for_workers(4, "redis://127.0.0.1:1/0") as where:
+        assert where == "shared state in Redis" and shared_state_file() is None
+
+
+def test_the_made_file_is_ready_before_any_worker_opens_it():
+    with machine_local_file() as path:
+        tables = {row[0] for row in sqlite3.connect(path).execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        assert tables == {"kv", "counters", "leases"}
+    assert not path.parent.exists()
 
 
 async def test_memory_splices_a_kept_exchange_before_the_turn_it_preceded():

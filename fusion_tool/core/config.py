@@ -21,13 +21,15 @@ variable:
   prometheus-client's ``PROMETHEUS_MULTIPROC_DIR`` (the libraries read the rest of theirs)
 
 Handing the environment on is not reading it: :func:`child_environment` (a subprocess's
-environment) and :func:`export_to_workers` (settings for the proxy's worker processes).
+environment) and :func:`export_to_workers` (settings for the proxy's worker processes; taken
+back with :func:`withdraw_from_workers`). One variable is private, set by ``fusion-tool serve``
+for its own workers and never by a user: ``_FUSION_STATE_FILE`` (:func:`shared_state_file`).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -386,6 +388,23 @@ def export_to_workers(settings: Mapping[str, object | None]) -> None:
     """Put ``settings`` (the set ones, as strings) into the environment that worker processes
     inherit, where their own readers find them."""
     os.environ.update({name: str(value) for name, value in settings.items() if value is not None})
+
+
+def withdraw_from_workers(names: Iterable[str]) -> None:
+    """Take ``names`` back out of the environment worker processes inherit (the workers are gone)."""
+    for name in names:
+        os.environ.pop(name, None)
+
+
+#: private: the SQLite file the workers of one ``fusion-tool serve`` share their state in, when
+#: they are several and no Redis URL is set; the serve parent sets it for its workers and removes
+#: it (and the file) at exit
+STATE_FILE_VARIABLE = "_FUSION_STATE_FILE"
+
+
+def shared_state_file(environ: Mapping[str, str] | None = None) -> str | None:
+    """``_FUSION_STATE_FILE`` (private, see :data:`STATE_FILE_VARIABLE`); None: unset."""
+    return (_environment(environ).get(STATE_FILE_VARIABLE) or "").strip() or None
 
 
 def _positive(env: Mapping[str, str], name: str, default: Any, kind: type) -> Any:
