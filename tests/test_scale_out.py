@@ -1,8 +1,10 @@
-"""Scale out: two ``fusion-tool serve`` processes sharing one real ``redis-server``.
+"""Scale out: two ``fusion-tool serve`` processes sharing one real ``redis-server``, and the
+workers of one ``serve`` sharing a SQLite file on this machine when there is no Redis.
 
 Tool mode's first turn (the model calls ``fusion`` and one of the caller's tools in the same
 turn) goes to one server, the caller's continuation to the other, which splices the fusion
-exchange back; the in-flight cap holds across both; ``serve --workers 2`` shares its metrics.
+exchange back; the in-flight cap holds across both; ``serve --workers 2`` shares its metrics;
+without Redis, a continuation on either worker of ``serve --workers 2`` reads the fusion exchange.
 """
 
 from __future__ import annotations
@@ -11,17 +13,17 @@ import json
 import logging
 import threading
 import time
+import uuid
 from pathlib import Path
 
 import httpx
+import openai
 import pytest
 
 from fusion_tool.testing import Reply, ScriptedProvider, ScriptedRequest, ToolCall
 
 from .conftest import JUDGE, PANEL, judge_behaviour, panelist
-from .servers import NO_REDIS, REDIS_SERVER, fusion_serve, redis_server, serve_env
-
-pytestmark = pytest.mark.skipif(REDIS_SERVER is None, reason=NO_REDIS)
+from .servers import fusion_serve, needs_redis, redis_server, serve_env
 
 AGENT = "agent/m"
 HARD = ("Survey the evidence on whether remote work lowers productivity in software teams, where the "
@@ -79,6 +81,7 @@ def panel_requests(provider: ScriptedProvider) -> list[ScriptedRequest]:
     return [r for r in provider.requests if r.model in PANEL]
 
 
+@needs_redis
 def test_the_continuation_on_the_other_server_reads_the_fusion_exchange(fleet, provider):
     _, a, b, _ = fleet
     messages = [{"role": "user", "content": HARD}]
@@ -103,6 +106,7 @@ def test_the_continuation_on_the_other_server_reads_the_fusion_exchange(fleet, p
     assert json.loads(seen[2]["content"])["status"] == "ok"
 
 
+@needs_redis
 def test_the_inflight_cap_is_shared_by_both_servers(fleet, provider):
     _, a, b, _ = fleet
     for model in PANEL:
@@ -146,6 +150,7 @@ def _requests_by_worker(metrics_dir: Path) -> dict[str, float]:
     return counts
 
 
+@needs_redis
 def test_two_workers_of_one_server_share_redis_and_their_metrics(tmp_path):
     provider = ScriptedProvider(behaviours())
     metrics_dir = tmp_path / "metrics"
@@ -171,6 +176,7 @@ def test_two_workers_of_one_server_share_redis_and_their_metrics(tmp_path):
         assert f'fusion_fused_runs_total{{failure_reason="",status="ok"}} {float(sent)}' in lines
 
 
+@needs_redis
 def test_a_redis_gone_mid_run_degrades_to_the_trace_messages_never_a_500(tmp_path, caplog):
     from fusion_tool import FusionConfig
     from fusion_tool.proxy import create_app, running
@@ -198,3 +204,69 @@ def test_a_redis_gone_mid_run_degrades_to_the_trace_messages_never_a_500(tmp_pat
     assert again.status_code == 200 and alias.status_code == 200
     lines = [r.getMessage() for r in caplog.records if "state_store_unavailable" in r.getMessage()]
     assert len(lines) == 1, lines  # one clear line, not one per request
+
+
+# -- no Redis: the workers of one serve share a SQLite file ----------------------------------------
+
+def _answered_by(metrics_dir: Path, before: dict[str, float]) -> str:
+    """The worker whose request count went up since ``before`` (a request is counted as it ends,
+    which may be just after its answer reached the client: wait for it, bounded)."""
+    for _ in range(400):
+        now = _requests_by_worker(metrics_dir)
+        grown = [pid for pid, n in now.items() if n > before.get(pid, 0)]
+        if grown:
+            assert len(grown) == 1, (before, now)
+            return grown[0]
+        time.sleep(0.01)
+    raise AssertionError(f"no worker counted the request: {before}")
+
+
+def _agent_with_fresh_call_ids(req: ScriptedRequest) -> Reply:
+    """:func:`agent`, with tool-call ids of its own each time, as a real model's are: the scripted
+    ones restart with every ``reset``, and a continuation must not find another conversation's
+    exchange under the same ids on its worker."""
+    reply = agent(req)
+    if reply.tool_calls:
+        reply = Reply(tool_calls=[ToolCall(c.name, c.arguments, id=f"call_{uuid.uuid4().hex[:16]}")
+                                  for c in reply.tool_calls])
+    return reply
+
+
+def test_two_workers_without_redis_continue_tool_mode_whichever_worker_gets_the_follow_up(tmp_path):
+    provider = ScriptedProvider({**behaviours(), AGENT: _agent_with_fresh_call_ids})
+    metrics_dir = tmp_path / "metrics"
+    metrics_dir.mkdir()
+    log = tmp_path / "w.log"
+
+    def ask(url: str, messages: list) -> tuple[object, str]:
+        """One request on a new connection (a client of its own), as a load balancer would send it."""
+        before = _requests_by_worker(metrics_dir)
+        with openai.OpenAI(base_url=f"{url}/v1", api_key="unused", max_retries=0, timeout=30) as client:
+            completion = client.chat.completions.create(model=AGENT, messages=messages, tools=[WEATHER, FUSION])
+        return completion, _answered_by(metrics_dir, before)
+
+    with provider.serve() as upstream:
+        env = serve_env(upstream, FUSION_PANEL=",".join(PANEL), FUSION_JUDGE=JUDGE, FUSION_SEARCH=f"local:{CORPUS}",
+                        FUSION_PANEL_TIMEOUT="10", PROMETHEUS_MULTIPROC_DIR=str(metrics_dir))
+        with fusion_serve(env, "--workers", "2", log=log, cwd=tmp_path) as url:
+            pairs = []
+            # conversations until one was continued on the other worker than its first turn (bounded)
+            while len(pairs) < 40 and not any(first != second for first, second in pairs):
+                messages: list = [{"role": "user", "content": HARD}]
+                provider.reset()
+                completion, first = ask(url, messages)
+                message = completion.choices[0].message
+                assert completion.choices[0].finish_reason == "tool_calls"
+                assert [c.function.name for c in message.tool_calls] == ["get_weather"]  # only the caller's
+                messages += [message.model_dump(exclude_none=True),
+                             {"role": "tool", "tool_call_id": message.tool_calls[0].id, "content": '{"temp": 3}'}]
+                continued, second = ask(url, messages)
+                assert continued.choices[0].message.content == "Final answer from the ok fusion and 1 tool result."
+                assert len(panel_requests(provider)) == 3  # one panel, on the first turn only
+                pairs.append((first, second))
+        startup = log.read_text()
+    assert any(first != second for first, second in pairs), pairs  # continued on the other worker, too
+    line = next(line for line in startup.splitlines() if line.startswith("fusion-tool serve: "))
+    assert line.startswith("fusion-tool serve: 2 workers, shared state in SQLite at "), line
+    state_file = Path(line.split(" at ", 1)[1])
+    assert not state_file.parent.exists()  # the serve parent removed it as it exited

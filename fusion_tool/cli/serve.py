@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 
 from fusion_tool.core.config import (
     DEFAULT_GRACEFUL_SECONDS,
     LOG_LEVELS,
+    FusionConfig,
 )
 from fusion_tool.core.config import (
     DEFAULT_SERVE_HOST as DEFAULT_HOST,
@@ -23,12 +26,22 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def available_cpus() -> int:
+    """The CPUs this process may run on (its affinity mask where the system has one, which
+    containers and ``taskset`` narrow), else every CPU of the machine; at least 1."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default=DEFAULT_HOST,
                         help="address to listen on (default 127.0.0.1; any other needs FUSION_PROXY_TOKEN)")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (default 8000)")
     parser.add_argument("--workers", type=_positive_int, default=1,
-                        help="worker processes (default 1; without --redis-url each has its own in-flight cap)")
+                        help=f"worker processes (default 1; this process may run on {available_cpus()} CPUs); "
+                        "several share tool mode's continuations in --redis-url, else in a SQLite file on this "
+                        "machine made for the run; one keeps them in process")
     parser.add_argument("--log-level", choices=LOG_LEVELS, default=None,
                         help="default FUSION_LOG_LEVEL or warning; info logs one line per request")
     parser.add_argument("--max-inflight", type=_positive_int, default=None,
@@ -36,7 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "--redis-url (default FUSION_PROXY_MAX_INFLIGHT or 64)")
     parser.add_argument("--redis-url", default=None, metavar="URL",
                         help="Redis where workers and hosts share continuations and the in-flight cap "
-                        "(default FUSION_REDIS_URL; unset: in each process)")
+                        "(default FUSION_REDIS_URL; unset: see --workers)")
     parser.add_argument("--graceful-timeout", type=int, default=DEFAULT_GRACEFUL_SECONDS, metavar="SECONDS",
                         help=f"on shutdown, seconds requests in flight may take to finish (default {DEFAULT_GRACEFUL_SECONDS})")
 
@@ -44,7 +57,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Serve until interrupted; a ConfigError (e.g. a public host without a token) propagates."""
     from fusion_tool.proxy.server import serve  # the proxy's imports only when it is asked for
+    from fusion_tool.state import for_workers
 
-    serve(args.host, args.port, workers=args.workers, log_level=args.log_level,
-          max_inflight=args.max_inflight, graceful_seconds=args.graceful_timeout, redis_url=args.redis_url)
+    workers = args.workers or available_cpus()
+    redis_url = args.redis_url or FusionConfig.from_env().redis_url
+    with for_workers(workers, redis_url) as state:
+        print(f"fusion-tool serve: {workers} worker{'s' if workers > 1 else ''}, {state}", file=sys.stderr, flush=True)
+        serve(args.host, args.port, workers=workers, log_level=args.log_level,
+              max_inflight=args.max_inflight, graceful_seconds=args.graceful_timeout, redis_url=args.redis_url)
     return 0
