@@ -1,5 +1,6 @@
 """What a measuring worker process runs: bursts of fused calls, through the library or the proxy,
-and plain calls for the proxy's pass-through cost. Each job returns raw timings; run.py sums up.
+plain calls for the proxy's pass-through cost, streamed calls (when the first byte arrives), and
+optillm's mixture of agents. Each job returns raw timings; run.py sums up.
 
 A worker is a fresh process (multiprocessing, spawn): its CPU time and peak RSS belong to the
 client alone, since the provider (and the proxy) run in processes of their own.
@@ -51,6 +52,8 @@ async def _bursts(call: Any, job: dict[str, Any]) -> dict[str, Any]:
     """``warmup`` calls one by one, then ``rounds`` bursts of ``concurrency`` calls at once."""
     for _ in range(job.get("warmup", 1)):
         await call()
+    if job.get("warmup_burst") and job["concurrency"] > 1:  # every worker process of a server warmed up
+        await asyncio.gather(*(_timed(call) for _ in range(job["concurrency"])))
     gc.collect()
     latencies: list[float] = []
     failures: list[str] = []
@@ -178,4 +181,73 @@ async def passthrough(job: dict[str, Any]) -> dict[str, Any]:
     return times
 
 
-JOBS = {"fused": fused, "proxy_fused": proxy_fused, "passthrough": passthrough, "floor": floor}
+async def stream(job: dict[str, Any]) -> dict[str, Any]:
+    """Streamed calls one at a time, to ``url`` (the proxy, fused; or the provider, direct): when
+    each was sent, and when its first ``data:`` event and its first content delta arrived
+    (``time.monotonic()``, the clock the provider stamps its first byte with)."""
+    import json
+
+    import aiohttp
+
+    body = {"model": job["model"], "messages": job["messages"], "stream": True}
+    calls: list[dict[str, Any]] = []
+    failures: list[str] = []
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0),
+                                     timeout=aiohttp.ClientTimeout(total=120)) as session:
+        for n in range(job["warmup"] + job["calls"]):
+            record: dict[str, Any] = {"warmup": n < job["warmup"], "sent": time.monotonic(),
+                                      "first_data": None, "first_content": None}
+            try:
+                async with session.post(job["url"] + "/chat/completions", json=body,
+                                        headers={"Authorization": "Bearer bench"}) as response:
+                    if response.status != 200:
+                        raise RuntimeError(f"HTTP {response.status}: {(await response.text())[:200]}")
+                    async for line in response.content:
+                        if not line.startswith(b"data:"):
+                            continue
+                        now = time.monotonic()
+                        if record["first_data"] is None:
+                            record["first_data"] = now
+                        payload = line[5:].strip()
+                        if record["first_content"] is None and payload != b"[DONE]":
+                            choices = json.loads(payload).get("choices") or [{}]
+                            if (choices[0].get("delta") or {}).get("content"):
+                                record["first_content"] = now
+                record["done"] = time.monotonic()
+                if record["first_content"] is None:
+                    raise RuntimeError("the stream carried no content")
+            except Exception as exc:
+                failures.append(f"{type(exc).__name__}: {exc}"[:200])
+                record["error"] = failures[-1]
+            calls.append(record)
+    return {"calls": calls, "failures": failures}
+
+
+async def optillm_moa(job: dict[str, Any]) -> dict[str, Any]:
+    """optillm's own ``mixture_of_agents`` (optillm.moa, unmodified), answers one at a time with
+    a sync ``openai.OpenAI`` client at the scripted provider, as optillm's server drives it."""
+    import logging
+
+    import openai
+    import optillm_peer
+
+    logging.getLogger("optillm").setLevel(logging.ERROR)  # its fallback warns on each answer
+    moa = optillm_peer.load_moa()
+    client = openai.OpenAI(base_url=job["base_url"], api_key=clients.API_KEY, max_retries=0)
+
+    async def call() -> None:
+        answer, _tokens = moa.mixture_of_agents("You are a helpful assistant.", QUESTION, client, job["model"])
+        if not answer or answer.startswith("Error:"):
+            raise RuntimeError(f"optillm moa answered {answer[:200]!r}")
+
+    try:
+        out = await _bursts(call, {**job, "concurrency": 1})
+    finally:
+        client.close()
+    out.pop("extra")
+    out["optillm_version"] = optillm_peer.version()
+    return out
+
+
+JOBS = {"fused": fused, "proxy_fused": proxy_fused, "passthrough": passthrough, "floor": floor,
+        "stream": stream, "optillm": optillm_moa}
