@@ -91,6 +91,8 @@ BULLET = "-*•·"
 _CODE_CHAR = re.compile("[" + re.escape(CODE_CHARS) + "]")
 _QUESTION = ("?", "？", "؟")
 _QUOTE_MARKS = ('"', "“", "«", "„", "「", "『")
+_FENCE = re.compile("```|~~~")
+_QUOTE_OPENS = re.compile(r"(?<!\w)'")  # \w: str.isalnum() or "_"
 
 
 def own_text(text: str) -> str:
@@ -136,34 +138,20 @@ def own_text(text: str) -> str:
 
 
 def _strip_fences(text: str) -> str:
-    """Each block from a ``` or ~~~ to the next one (or the end) goes (str.find: a lazy regex over a
-    long fence costs a check per character)."""
+    """Each block from a ``` or ~~~ to the next one (or the end) goes (the marks found in one pass: a
+    lazy regex over a long fence costs a check per character)."""
+    marks = [m.start() for m in _FENCE.finditer(text)]
     out, i = [], 0
-    while True:
-        start = _next_fence(text, i)
-        if start < 0:
-            out.append(text[i:])
-            return "".join(out)
-        end = _next_fence(text, start + 3)
+    for start, end in zip(marks[::2], [*marks[1::2], len(text)]):  # an unclosed fence runs to the end
         out.append(text[i:start] + f"\n{REMOVED}\n")
-        if end < 0:
-            return "".join(out)
         i = end + 3
-
-
-def _next_fence(text: str, i: int) -> int:
-    hits = [j for j in (text.find("```", i), text.find("~~~", i)) if j >= 0]
-    return min(hits) if hits else -1
+    out.append(text[i:])
+    return "".join(out)
 
 
 def _single_quote_opens(text: str) -> bool:
     """Is there a ' not preceded by a letter, digit or underscore (where a quotation could open)?"""
-    i = text.find("'")
-    while i >= 0:
-        if i == 0 or not (text[i - 1].isalnum() or text[i - 1] == "_"):
-            return True
-        i = text.find("'", i + 1)
-    return False
+    return _QUOTE_OPENS.search(text) is not None
 
 
 def pasted_share(text: str, own: str) -> float:
