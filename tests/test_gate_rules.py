@@ -20,6 +20,7 @@ from fusion_tool.modes.gate.features import (CUE_FAMILIES, JUDGEMENT_FAMILIES, M
                                              PLAIN_FAMILIES, SITUATION, STRUCTURAL_JUDGEMENT, TACTICAL_FAMILIES, WINDOW,
                                              Shape, _numbers, _options, _sentences, derive, transforms_supplied_material)
 from fusion_tool.modes.gate.lexicon import prepare
+from fusion_tool.modes.gate.paste import _looks_like_data, own_text, pasted_share
 from fusion_tool.modes.gate.model import Verdict, classify
 from fusion_tool.modes.gate.words import CJK_WORDS_PER_CHAR, count_at_least, count_words, has_dense
 
@@ -491,3 +492,83 @@ def test_the_veto_on_a_mostly_pasted_turn_weighs_tactical_against_judgement_cues
     assert transforms_supplied_material(_veto_shape(own, 0.9, transform=t, limits={"keep"},
                                                     decide={"should", "or"}))
     assert not transforms_supplied_material(_veto_shape(own, 0.9, transform=t, weigh={"a"}, opinion={"b"}))
+
+
+# ---------------------------------------------------------------------------- what counts as pasted
+
+PROSE = ("The committee met on Tuesday and agreed that the budget for next year would rise by a small amount, while "
+         "the hiring plan stays frozen until the review in spring is done and the numbers are in.")  # 37 words
+FIRST_29, FIRST_30 = " ".join(PROSE.split()[:29]), " ".join(PROSE.split()[:30])
+
+
+@pytest.mark.parametrize("text, own", [
+    # fences, closed or not, ``` or ~~~; what follows a closed fence is the user's
+    ("Fix this:\n```py\nx=1\n```\nthen tell me why", "Fix this:\n"),
+    ("Fix ```x``` a b", "Fix \n\n a b"), ("Fix ```x```ab c", "Fix \n\nab c"),
+    ("Open ~~~ never closed words here", "Open \n\n"),
+    ("a ```x``` b ~~~y~~~ c ```z", "a \n\n b \n\n c \n\n"), ("a ~~~x``` b", "a \n\n b"),
+    # quotations longer than four words
+    ('He said "one two three four" ok', 'He said "one two three four" ok'),
+    ('He said "one two three four five" ok', "He said  ok"),
+    ("He said 'one two three four five' ok", "He said  ok"), ("'one two three four five' ok", " ok"),
+    ("it's Bob's 'one two three four five' ok", "it's Bob's  ok"),
+    ("it's Bob's and Ann's thing, one two three four five", "it's Bob's and Ann's thing, one two three four five"),
+    ("«un deux trois quatre cinq» oui", " oui"), ("「一二三四五六七八九十」はい", "はい"), ("「一二三四」はい", "「一二三四」はい"),
+    ("„eins zwei drei vier fünf“ ja", " ja"), ("“one two three four five” ok", " ok"), ("『一二三四五六七八九十』", ""),
+    # > quote lines, separator blocks
+    ("> quoted line\nmine", "mine"), ("Intro\n---\npasted one\npasted two\n---\nafter", "Intro\nafter"),
+    ("Intro\n***\npasted\n***\nafter", "Intro\nafter"), ("Intro\n===\npasted\n___\nafter", "Intro\nafter"),
+    ("Intro\n---\nnot closed\nstill mine", "Intro\nnot closed\nstill mine"),
+    # data lines: code, logs, rows; a prose ask before a colon stays
+    ("\tindented code\nmine", "mine"), ("    four spaces\nmine", "mine"), ("   three spaces\nmine", "   three spaces\nmine"),
+    ("    - indented bullet\nmine", "    - indented bullet\nmine"), ("    • bullet\nmine", "    • bullet\nmine"),
+    ("a,b,c,d\nmine", "mine"), ("a|b|c|d\nmine", "mine"), ("a;b;c;d\nmine", "mine"), ("a\tb\tc\td\nmine", "mine"),
+    ("2026-01-01 boot ok\nmine", "mine"), ("ERROR disk full\nmine", "mine"), ("Traceback (most recent call last)\nmine", "mine"),
+    ("Sort them: a,b,c,d,e\nmine", "Sort them\nmine"), ("x=1;y=2;z=3: a,b,c,d\nmine", "mine"),
+    ("Sort these names: Zoe, Adam, Bob, Carl, Dan", "Sort these names: Zoe, Adam, Bob, Carl, Dan"),
+    ("Sort: Zoe, Adam, Bob, Carl\nmine", "Sort\nmine"),
+    # a label line keeps its label; a lead-in takes the paragraph after it, up to a short question back
+    ("Text: hello\n\n" + PROSE + "\n\nok?", "Text\nok?"),
+    ("Here is the email:\n\n" + PROSE + "\n\nIs this tone ok for my boss?", "Here is the email:\nIs this tone ok for my boss?"),
+    ("Here is the email:\n" + PROSE + "\n" + PROSE + "\n\nIs this tone ok for my boss?\n\nAnd more text after.",
+     "Here is the email:\nIs this tone ok for my boss?\n\nAnd more text after."),
+    ("Here is the email:\n" + PROSE + "\n\n" + PROSE + "\n\nIs it ok?", "Here is the email:\nIs it ok?"),
+    ("Here is the email:\n```\ncode\n```\nWhat now is the plan?", "Here is the email:\n\n\nWhat now is the plan?"),
+    ("Background:\n" + PROSE, "Background:\n" + PROSE), ("My situation:\n" + PROSE, "My situation:\n" + PROSE),
+    ("Here are my thoughts about the plan:\n" + PROSE, "Here are my thoughts about the plan:\n" + PROSE),
+    ("Look at what they wrote:\n" + PROSE + "\n\nWhat do you think?", "Look at what they wrote:\nWhat do you think?"),
+    ("Look at what they wrote:\n" + FIRST_29, "Look at what they wrote:\n" + FIRST_29),  # under 30 words: not a paste
+    ("Look at what they wrote:\n" + FIRST_30, "Look at what they wrote:"),
+    ("Look at what they wrote:\n- " + PROSE + "\n- " + PROSE, "Look at what they wrote:\n- " + PROSE + "\n- " + PROSE),
+    ("Look at what they wrote:\n- " + PROSE + "\n" + PROSE + "\n" + PROSE, "Look at what they wrote:"),
+    ("Look at what they wrote:\n1. " + PROSE + "\n2) " + PROSE + "\n" + PROSE,
+     "Look at what they wrote:\n1. " + PROSE + "\n2) " + PROSE + "\n" + PROSE),
+    # the ask first, naming its material, then the material
+    ("Summarise this email for me.\n\n" + PROSE + "\n\nThanks!", "Summarise this email for me.\n"),
+    ("Summarise this email for me.\n\n" + PROSE + "\n\nWhy is it so long?", "Summarise this email for me.\n\nWhy is it so long?"),
+    ("I wrote this email.\n\n" + PROSE + "\n\nIs it too long?", "I wrote this email.\n\nIs it too long?"),
+    ("I wrote this email.\n\n" + FIRST_29, "I wrote this email.\n\n" + FIRST_29),
+    ("I wrote this email.\n\nIs it fine? " + PROSE, "I wrote this email.\n\nIs it fine? " + PROSE),
+    ("Translate it please.\n\nShort bit? yes", "Translate it please.\n"),
+])
+def test_own_words_leave_out_what_was_pasted(text, own):
+    assert own_text(text) == own
+
+
+@pytest.mark.parametrize("line, data", [
+    ("", False), ("x = f(a[1]) + g{2};", True), ("abcdefg(", True), ("abcdef(", False),  # 8 characters at least
+    ("The (cost) is in euros/ok", True), ("The (cost) is in euros/ok!", False),  # 12% of code characters
+    ("w,w,w,w", True), ("w, w, w, w", True), ("w, w w, w, w", True), ("w w, w w, w, w", False), ("a,b,c", False),
+    ("a" * 114 + ",b,c,d", True), ("a" * 115 + ",b,c,d", False),  # a long line with three commas is prose
+])
+def test_a_data_line(line, data):
+    assert _looks_like_data(line) == data
+    assert own_text(f"{line}\nmine") == ("mine" if data else f"{line}\nmine")
+
+
+def test_the_pasted_share_of_a_turn():
+    assert pasted_share("", "") == 0.0 and pasted_share("   ", "") == 1.0
+    assert pasted_share("abcd", "ab") == 0.5 and pasted_share("abcd", "abcdef") == 0.0
+    assert pasted_share("  abcd  ", " ab ") == 0.5 and pasted_share("abc", "a") == 0.667
+    text = "Here is the email:\n\n" + PROSE
+    assert shape_of(text)[1].values["pasted"] == pasted_share(text, "Here is the email:") > 0.8
