@@ -262,7 +262,8 @@ def workers_row(workers: dict[str, Any] | None) -> dict[str, Any]:
         return _row(measure, f"--workers 1: {describe(one)}", "(measured)", None)
     ratio = statistics.median(many["latencies"]) / statistics.median(one["latencies"])
     return _row(measure, f"--workers {cpus}: {describe(many)}; --workers 1: {describe(one)}; "
-                f"median {ratio:.2f}x", "(measured)", None, "—")
+                f"median {ratio:.2f}x (serve as shipped, FUSION_* config: the panel is offered the web tools, "
+                "so compare these with each other, not with the proxy rows)", "(measured)", None, "—")
 
 
 def straggler_rows(res: dict[str, Any]) -> list[dict[str, Any]]:

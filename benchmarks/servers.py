@@ -276,7 +276,9 @@ def _wait_listening(base_url: str, timeout: float = 30.0, process: Any = None) -
 
 
 class Serve:
-    """``fusion-tool serve --workers N`` as a subprocess of ours, configured by ``FUSION_*``."""
+    """``fusion-tool serve --workers N`` as a subprocess of ours, configured by ``FUSION_*`` as a user
+    would: its config is serve's own default but for the provider, panel and judge, so (unlike the
+    in-process proxy's ``tools=()``) the panel is offered the web tools, and its requests are larger."""
 
     def __init__(self, provider_url: str, workers: int, panel: list[str], judge: str) -> None:
         self.workers = workers
