@@ -26,7 +26,6 @@ request only after every check above has passed, addressed to the checked IP.
 from __future__ import annotations
 
 import asyncio
-import codecs
 import re
 import socket
 import ssl
@@ -190,17 +189,19 @@ class SafeFetcher:
         """The address to connect to for ``url``, after every check; resolves at most once."""
         if (why := rules.refusal(url)) is not None:
             raise FetchRefused(why)
+        if (port := default_port(url)) > 65535:  # httpx parses it; the socket would raise OverflowError
+            raise FetchRefused("port out of range")
         try:
             host = classify_host(url.raw_host.decode("ascii"))
-        except (HostError, UnicodeDecodeError) as exc:
-            raise FetchRefused(str(exc) or "malformed host") from None
+        except (HostError, UnicodeDecodeError) as exc:  # each has a message; raw_host is IDNA ASCII
+            raise FetchRefused(str(exc)) from None
         if not isinstance(host, str):
             if problem := address_problem(host):
                 raise FetchRefused(problem)
             return _Target(url, host, None)
         if problem := name_problem(host):
             raise FetchRefused(problem)
-        ips = await self._lookup(host, default_port(url))
+        ips = await self._lookup(host, port)
         for ip in ips:
             if problem := address_problem(ip):
                 raise FetchRefused(f"host resolves to a blocked address ({problem})")
@@ -228,13 +229,16 @@ class SafeFetcher:
         return client
 
     def _request_parts(self, target: _Target) -> tuple[httpx.URL, dict[str, str], dict[str, str]]:
-        headers = {"User-Agent": self._user_agent, "Accept": ACCEPT, "Accept-Encoding": ACCEPT_ENCODING}
-        if target.name is None:
-            return target.url, headers, {}
-        headers["Host"] = target.url.netloc.decode("ascii")
-        extensions = (
-            {"sni_hostname": target.name} if target.url.scheme == "https" else {}
-        )
+        """The request for ``target``: to its checked IP (an IP literal too, in any spelling), with
+        the URL's own host in ``Host`` and, over https, a name in SNI (and the certificate check)."""
+        headers = {
+            "User-Agent": self._user_agent,
+            "Accept": ACCEPT,
+            "Accept-Encoding": ACCEPT_ENCODING,
+            "Host": target.url.netloc.decode("ascii"),
+        }
+        named_https = target.name is not None and target.url.scheme == "https"
+        extensions = {"sni_hostname": target.name} if named_https else {}
         return target.url.copy_with(host=str(target.ip)), headers, extensions
 
     async def _hop(self, target: _Target) -> _Body | httpx.URL:
@@ -260,7 +264,7 @@ class SafeFetcher:
         except httpx.TimeoutException:
             raise FetchError("timed out") from None
         except httpx.InvalidURL:  # httpx's own reading of a Location our rules let through
-            raise FetchRefused("malformed redirect location") from None
+            raise FetchRefused(_MALFORMED_LOCATION) from None
         except httpx.HTTPError as exc:
             if _caused_by(exc, ssl.SSLCertVerificationError):
                 raise FetchError("TLS certificate check failed") from None
@@ -273,6 +277,7 @@ async def _judge_location(response: httpx.Response) -> None:
         _next_url(response.request.url, response.headers["location"])
 
 
+_MALFORMED_LOCATION = "malformed redirect location"
 #: a scheme followed by anything but ``//``: no authority, so no host all parsers agree on
 _SCHEME_WITHOUT_AUTHORITY = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:(?!//)")
 
@@ -287,7 +292,7 @@ def _next_url(current: httpx.URL, location: str | None) -> httpx.URL:
     try:
         joined = current.join(location.strip())
     except (httpx.InvalidURL, ValueError):
-        raise FetchRefused("malformed redirect location") from None
+        raise FetchRefused(_MALFORMED_LOCATION) from None
     return parse_url(str(joined))
 
 
@@ -311,30 +316,37 @@ _META_CHARSET = re.compile(rb"""<meta[^>]+charset=["']?([A-Za-z0-9_.:-]+)""", re
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
+#: an HTML page served as text/plain: sniffed from how its text starts
+_HTML_START = re.compile(r"\s*(?:<!doctype html|<html)", re.IGNORECASE)
+
+
 def _decode(data: bytes, charset: str | None, media_type: str) -> str:
+    """``data`` as text in its charset (a ``<meta>`` one for HTML), else UTF-8; bad bytes become U+FFFD."""
     if not charset and media_type in HTML_TYPES and (m := _META_CHARSET.search(data[:4096])):
-        charset = m.group(1).decode("ascii")
-    try:
-        codec = codecs.lookup(charset or "utf-8").name
-    except LookupError:
-        codec = "utf-8"
-    return data.decode(codec, errors="replace")
+        charset = m.group(1).decode()  # the pattern matches ASCII only
+    if charset:
+        try:
+            return data.decode(charset, errors="replace")
+        except LookupError:  # unknown, or not a text encoding (base64, rot13...)
+            pass
+    return data.decode(errors="replace")
 
 
 def render(body: _Body, max_chars: int) -> Page:
     """A fetched body as a :class:`Page` of readable, capped text (blocking: run in a thread)."""
     text = _decode(body.data, body.charset, body.media_type)
     media_type = body.media_type
-    if media_type == "text/plain" and text.lstrip()[:15].lower().startswith(("<!doctype html", "<html")):
+    if media_type == "text/plain" and _HTML_START.match(text):
         media_type = "text/html"
-    title = ""
+    title = str(body.url)
     if media_type in HTML_TYPES:
-        title, text = html_to_text(text)
+        found, text = html_to_text(text)
+        title = found or title
     text = _CONTROL.sub("", text)
     text, truncated = truncate(text, max_chars, cut=body.truncated)
     return Page(
         url=str(body.url),
-        title=title or str(body.url),
+        title=title,
         text=text,
         content_type=media_type,
         status=body.status,
