@@ -589,6 +589,7 @@ def test_a_streamed_call_without_an_id_is_still_answered(provider, config):
     sent = provider.requests_for(AGENT)[-1].messages
     assert_valid_transcript(sent)
     assert sent[-1]["tool_call_id"] == sent[-2]["tool_calls"][0]["id"]
+    assert not sent[-2]["tool_calls"][0]["id"]  # sent back as the provider sent it: no id is invented
     assert len(panel_requests(provider)) == len(PANEL)
 
 
