@@ -2,14 +2,15 @@
 whole (the chunks, their order, the finish reasons), the transcript each round hands the next,
 and the turn's bookkeeping (usage summed over every call, the ``fusion`` record, citations, the
 continuation kept for the caller's next request, the reuse store, the deadline, the round
-ceiling). Everything goes through the SDK over the scripted provider; a few providers' own
-habits (usage on every chunk, no usage chunk, the first tool call in the role delta) are played
-by an ASGI filter in front of it."""
+ceiling). Everything goes through the SDK over the scripted provider; two providers' habits it
+does not play itself (usage on every chunk, no usage chunk) come from an ASGI filter of its
+streamed chunks."""
 
 from __future__ import annotations
 
 import json
 import string
+from collections.abc import Callable
 
 import openai
 import pytest
@@ -100,7 +101,7 @@ def streamed_calls(chunks) -> list[dict]:
     return [calls[i] for i in sorted(calls)]
 
 
-def fusion_then(answer: Reply) -> callable:
+def fusion_then(answer: Reply) -> Callable[[ScriptedRequest], Reply]:
     """A calling model that calls fusion (with the user's text) when offered, then gives ``answer``."""
     def behaviour(req: ScriptedRequest) -> Reply:
         if "fusion" in req.tool_names and not fusion_results(req):
@@ -571,9 +572,8 @@ async def test_a_provider_sending_no_usage_chunk_still_gets_one_closing_chunk(pr
     callers = [c for c in closing.fusion["calls"] if c["stage"] == "caller"]
     assert [(c["model"], c["total_tokens"], c["cost"]) for c in callers] == [(AGENT, 0, None)] * 2
     assert closing.usage.cost is None  # an unknown cost is not free
-    panel_and_judge = provider.total_usage(PANEL[0])["total_tokens"] + provider.total_usage(PANEL[1])[
-        "total_tokens"] + provider.total_usage(PANEL[2])["total_tokens"] + provider.total_usage(JUDGE)["total_tokens"]
-    assert closing.usage.total_tokens == panel_and_judge
+    others = sum(provider.total_usage(model)["total_tokens"] for model in (*PANEL, JUDGE))
+    assert closing.usage.total_tokens == others  # the calling model's rounds reported nothing
 
 
 def test_a_streamed_call_without_an_id_is_still_answered(provider, config):
