@@ -25,7 +25,7 @@ async def test_two_workers_sharing_a_store_reuse_one_panel(provider, config):
         request = {"model": "openrouter/fusion", "messages": MESSAGES}
         answers.append(await serve(plan(request, cfg), upstream, None, memory))
     assert sum(len(provider.requests_for(m)) for m in PANEL) == len(PANEL)  # one panel, paid once
-    assert answers[1].fusion["trace"].get("reused")
+    assert answers[1]["fusion"]["trace"].get("reused")
     kept = [k for k in shared._items if k.startswith("fusion:reuse:")]
     assert len(kept) == 1  # the result was kept in the shared store, not in this process's fallback
     assert await reuse.PROCESS_RESULTS.get_many(kept) == [None]

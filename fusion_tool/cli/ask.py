@@ -8,6 +8,7 @@ import json
 import sys
 from typing import Any
 
+from fusion_tool.core import chat
 from fusion_tool.core.config import FusionConfig
 
 ALIAS = "openrouter/fusion"
@@ -78,19 +79,18 @@ async def ask(
             completion = await serve(plan(request, config), upstream, on_event=progress)
     finally:
         await upstream.aclose()
-    answer = completion.choices[0].message.content or ""
-    record = completion.fusion  # type: ignore[attr-defined]
+    answer = chat.content(completion) or ""
+    record = completion["fusion"]
+    usage = completion.get("usage")
     if as_json:
-        out = {"answer": answer, **record, "usage": completion.usage.model_dump() if completion.usage else None,
-               "spend": (record.get("trace") or {}).get("spend")}
+        out = {"answer": answer, **record, "usage": usage, "spend": (record.get("trace") or {}).get("spend")}
         print(json.dumps(out, indent=2, ensure_ascii=False))
     else:
         print(summary(record), file=sys.stderr)
         print(answer)
-        usage = completion.usage
         if usage is not None:
-            cost = dollars(getattr(usage, "cost", None))
-            print(f"\n{usage.total_tokens} tokens, {cost} over {len(record['calls'])} calls", file=sys.stderr)
+            cost = dollars(usage.get("cost"))
+            print(f"\n{usage.get('total_tokens')} tokens, {cost} over {len(record['calls'])} calls", file=sys.stderr)
     return 0 if record.get("status") == "ok" else 1
 
 

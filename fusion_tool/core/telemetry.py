@@ -182,8 +182,7 @@ def _finish_fused(fused: _Fused, *, error: BaseException | None = None, usage: A
     if span is None:
         return
     if usage is not None:
-        _usage_attributes(span, getattr(usage, "prompt_tokens", None), getattr(usage, "completion_tokens", None),
-                          getattr(usage, "cost", None) if not isinstance(usage, dict) else usage.get("cost"))
+        _usage_attributes(span, usage.get("prompt_tokens"), usage.get("completion_tokens"), usage.get("cost"))
     if error is not None:
         _set_error(span, f"{type(error).__name__}: {error}", getattr(error, "failure_reason", None)
                    or type(error).__name__)
@@ -241,7 +240,7 @@ def traced_run(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any
 
 def fused(call: Any, *, mode: str) -> Any:
     """A whole fused call (alias mode: panel, judge and the writer's answer) in one ``fusion``
-    span: ``call`` is a mode's coroutine (a ``ChatCompletion``) or its chunk iterator."""
+    span: ``call`` is a mode's coroutine (a completion's JSON) or its chunk iterator."""
     if hasattr(call, "__aiter__"):
         return _fused_stream(call, mode)
     return _fused_coroutine(call, mode)
@@ -255,7 +254,7 @@ async def _fused_coroutine(call: Awaitable[Any], mode: str) -> Any:
     except BaseException as exc:
         _finish_fused(fused, error=exc)
         raise
-    _finish_fused(fused, usage=getattr(completion, "usage", None))
+    _finish_fused(fused, usage=completion.get("usage"))
     return completion
 
 
@@ -271,7 +270,7 @@ async def _fused_stream(chunks: AsyncIterator[Any], mode: str) -> AsyncIterator[
                     chunk = await anext(chunks)
                 except StopAsyncIteration:
                     break
-            usage = getattr(chunk, "usage", None) or usage
+            usage = chunk.get("usage") or usage
             yield chunk
     except BaseException as exc:
         error = exc
@@ -382,12 +381,12 @@ def _call_span(upstream: Any, stage: str, params: dict[str, Any]) -> Any:
     return t.start_span(f"chat {model}", context=parent, kind=trace.SpanKind.CLIENT, attributes=attributes)
 
 
-def _response_attributes(span: Any, response: Any) -> None:
-    if getattr(response, "id", None):
-        span.set_attribute("gen_ai.response.id", str(response.id))
-    if getattr(response, "model", None):
-        span.set_attribute("gen_ai.response.model", str(response.model))
-    reasons = [c.finish_reason for c in getattr(response, "choices", None) or [] if getattr(c, "finish_reason", None)]
+def _response_attributes(span: Any, response: dict[str, Any]) -> None:
+    if response.get("id"):
+        span.set_attribute("gen_ai.response.id", str(response["id"]))
+    if response.get("model"):
+        span.set_attribute("gen_ai.response.model", str(response["model"]))
+    reasons = [c["finish_reason"] for c in response.get("choices") or [] if c.get("finish_reason")]
     if reasons:
         span.set_attribute("gen_ai.response.finish_reasons", [str(r) for r in reasons])
 
@@ -438,8 +437,8 @@ def traced_stream(fn: Callable[..., AsyncIterator[Any]]) -> Callable[..., AsyncI
         try:
             async for chunk in chunks:
                 last = chunk
-                usage = getattr(chunk, "usage", None) or usage
-                if span is not None and getattr(chunk, "choices", None):
+                usage = chunk.get("usage") or usage
+                if span is not None and chunk.get("choices"):
                     _response_attributes(span, chunk)
                 yield chunk
         except BaseException as exc:
@@ -452,8 +451,8 @@ def traced_stream(fn: Callable[..., AsyncIterator[Any]]) -> Callable[..., AsyncI
             call = Call.from_usage(stage, str(kwargs.get("model")), usage, time.monotonic() - started)
             _notify("on_call", call, outcome)
             if span is not None:
-                if last is not None and getattr(last, "id", None):
-                    span.set_attribute("gen_ai.response.id", str(last.id))
+                if last is not None and last.get("id"):
+                    span.set_attribute("gen_ai.response.id", str(last["id"]))
                 _usage_attributes(span, call.prompt_tokens if usage is not None else None,
                                   call.completion_tokens if usage is not None else None, call.cost)
                 span.end()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -45,16 +45,22 @@ class Call:
 
     @classmethod
     def from_usage(cls, stage: str, model: str, usage: Any, seconds: float = 0.0) -> Call:
-        """Read an SDK ``CompletionUsage`` (or ``None``) into a record."""
+        """Read a provider's ``usage`` (its JSON object, an SDK ``CompletionUsage``, or ``None``)
+        into a record; OpenRouter's ``cost`` is read where the provider reports it."""
         if usage is None:
             return cls(stage, model, seconds=seconds)
-        prompt = int(getattr(usage, "prompt_tokens", 0) or 0)
-        completion = int(getattr(usage, "completion_tokens", 0) or 0)
-        total = int(getattr(usage, "total_tokens", 0) or 0) or prompt + completion
-        cost = getattr(usage, "cost", None)
-        if cost is None and getattr(usage, "model_extra", None):
-            cost = usage.model_extra.get("cost")
+        prompt = int(_field(usage, "prompt_tokens") or 0)
+        completion = int(_field(usage, "completion_tokens") or 0)
+        total = int(_field(usage, "total_tokens") or 0) or prompt + completion
+        cost = _field(usage, "cost")
         return cls(stage, model, prompt, completion, total, None if cost is None else float(cost), seconds)
+
+
+def _field(usage: Any, name: str) -> Any:
+    if isinstance(usage, Mapping):
+        return usage.get(name)
+    value = getattr(usage, name, None)  # an SDK model: its fields, else the extras it was sent
+    return value if value is not None else (getattr(usage, "model_extra", None) or {}).get(name)
 
 
 @dataclass
@@ -103,14 +109,16 @@ class Usage:
             "calls": [asdict(c) for c in self.calls],
         }
 
+    def wire(self) -> dict[str, Any]:
+        """The summed usage as a completion's ``usage`` on the wire, ``cost`` included: a number
+        when known, else ``None`` (``null``), so that ``usage.cost`` always reads and never reads 0."""
+        return {
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "total_tokens": self.total_tokens,
+            "cost": self.cost,
+        }
+
     def to_openai(self) -> CompletionUsage:
-        """The summed usage as the SDK's own type, ``cost`` included: a number when known, else
-        ``None`` (``null`` on the wire), so that ``usage.cost`` always reads and never reads 0."""
-        return CompletionUsage.model_validate(
-            {
-                "prompt_tokens": self.prompt_tokens,
-                "completion_tokens": self.completion_tokens,
-                "total_tokens": self.total_tokens,
-                "cost": self.cost,
-            }
-        )
+        """:meth:`wire` as the SDK's own type."""
+        return CompletionUsage.model_validate(self.wire())

@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from fusion_tool.core import chat
 from fusion_tool.core.usage import total_cost
 from fusion_tool.eval.draco import Criterion, Task
 from fusion_tool.pipeline.fence import fence
@@ -149,5 +150,5 @@ class Grader:
     async def _ask(self, convo: list[dict[str, str]]) -> tuple[str | None, Any]:
         completion, call, self.mode = await self.upstream.complete_structured(
             "grader", schema=VERDICT_SCHEMA, schema_name="verdict", model=self.model, messages=convo, **self._extra)
-        text = completion.choices[0].message.content if completion.choices else None
+        text = chat.content(completion)
         return text, call

@@ -15,6 +15,7 @@ from typing import Any
 
 import openai
 
+from fusion_tool.core import chat
 from fusion_tool.core.config import FusionConfig
 from fusion_tool.core.errors import UpstreamError
 from fusion_tool.core.usage import total_cost
@@ -184,12 +185,12 @@ class Runner:
                                    max_completion_tokens=self.settings.max_completion_tokens)
             completion = await serve(plan({"model": ALIAS, "messages": messages, "plugins": [plugin]}, self.base),
                                      self.upstream)
-            record = completion.fusion
+            record = completion["fusion"]
             if record.get("status") != "ok":
                 raise UpstreamError(f"fusion failed: {record.get('error')} ({record.get('failure_reason')})")
             extra = {"calls": len(record.get("calls") or []), "failed_models": record.get("failed_models") or []}
-            usage = completion.usage
-            cost, tokens = (usage.cost, usage.total_tokens) if usage else (None, 0)
+            usage = completion.get("usage")
+            cost, tokens = (usage.get("cost"), usage.get("total_tokens") or 0) if usage else (None, 0)
         else:
             params: dict[str, Any] = {}
             if self.settings.max_completion_tokens is not None:
@@ -197,7 +198,7 @@ class Runner:
             completion, call = await self.upstream.complete(
                 "solo", model=config.model, messages=messages, timeout=self.base.panel_timeout, **params)
             cost, tokens, extra = call.cost, call.total_tokens, {"calls": 1}
-        text = completion.choices[0].message.content if completion.choices else None
+        text = chat.content(completion)
         if not (text or "").strip():
             raise UpstreamError("empty answer", model=config.model)
         return {"type": "answer", "task": task.id, "task_hash": task.fingerprint, "config": config.name,

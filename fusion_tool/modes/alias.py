@@ -15,8 +15,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-from openai.types.chat import ChatCompletion, ChatCompletionChunk
-
+from fusion_tool.core import chat
 from fusion_tool.core.errors import FusionFailed
 from fusion_tool.core.events import Emitter, Listener
 from fusion_tool.core.schemas import fusion_function
@@ -76,23 +75,23 @@ async def _deliberate(
     return result, params, exchange, deadline
 
 
-def _is_fusion(call: Any) -> bool:
-    function = call.get("function") if isinstance(call, dict) else getattr(call, "function", None)
-    name = function.get("name") if isinstance(function, dict) else getattr(function, "name", None)
-    return name == "fusion"
+def _is_fusion(call: dict[str, Any]) -> bool:
+    return chat.function_name(call) == "fusion"
 
 
-def _without_fusion(completion: ChatCompletion) -> ChatCompletion:
+def _without_fusion(completion: dict[str, Any]) -> dict[str, Any]:
     """The writer's answer with any call of ``fusion`` taken out (it ran already)."""
-    if not completion.choices or not any(map(_is_fusion, completion.choices[0].message.tool_calls or [])):
+    if not any(map(_is_fusion, chat.tool_calls(completion))):
         return completion
-    data = completion.model_dump()
-    choice = data["choices"][0]
-    calls = [c for c in choice["message"].get("tool_calls") or [] if not _is_fusion(c)]
-    choice["message"]["tool_calls"] = calls or None
-    if not calls and choice.get("finish_reason") == "tool_calls":
-        choice["finish_reason"] = "stop"
-    return ChatCompletion.model_validate(data)
+    choice = completion["choices"][0]
+    calls = [c for c in choice["message"]["tool_calls"] if not _is_fusion(c)]
+    if calls:
+        choice["message"]["tool_calls"] = calls
+    else:
+        choice["message"].pop("tool_calls")
+        if choice.get("finish_reason") == "tool_calls":
+            choice["finish_reason"] = "stop"
+    return completion
 
 
 def _record(result: FusionResult | None, usage: Usage, transcript: list[dict[str, Any]]) -> dict[str, Any]:
@@ -102,15 +101,15 @@ def _record(result: FusionResult | None, usage: Usage, transcript: list[dict[str
 
 async def complete(
     plan: Plan, upstream: Upstream, on_event: Listener | None = None, memory: Memory | None = None
-) -> ChatCompletion:
+) -> dict[str, Any]:
     result, params, exchange, deadline = await _deliberate(plan, upstream, on_event, memory)
     usage = Usage(list(result.usage.calls) if result is not None else [])
     completion = _without_fusion(await write(upstream, params, usage, deadline=deadline,
                                              timeout=plan.config.writer_timeout))
     Emitter(on_event)("writer_done", params["model"], tokens=usage.calls[-1].total_tokens, cost=usage.calls[-1].cost)
-    calls = completion.choices[0].message.tool_calls if completion.choices else None
+    calls = chat.tool_calls(completion)
     if memory is not None and calls and exchange:
-        await memory.keep([c.id for c in calls], exchange)
+        await memory.keep([c["id"] for c in calls], exchange)
     if result is not None and params.get("spend") is not None:
         result.trace["spend"] = params["spend"].record()
     record = _record(result, usage, params["messages"][1:])
@@ -124,43 +123,47 @@ class _FusionDeltas:
         self.fusion: set[tuple[int, int]] = set()
         self.user_ids: list[str] = []
 
-    def __call__(self, chunk: ChatCompletionChunk) -> ChatCompletionChunk | None:
-        if not any(c.delta.tool_calls for c in chunk.choices):
+    def __call__(self, chunk: dict[str, Any]) -> dict[str, Any] | None:
+        """``chunk`` (changed in place) without fusion's deltas; None when nothing is left of it."""
+        if not any((c.get("delta") or {}).get("tool_calls") for c in chat.choices(chunk)):
             return chunk
-        data = chunk.model_dump(exclude_unset=True)
-        for choice in data["choices"]:
+        for choice in chunk["choices"]:
+            delta = choice.get("delta") or {}
             kept = []
-            for delta in choice["delta"].get("tool_calls") or []:
-                key = (choice["index"], delta["index"])
-                if (delta.get("function") or {}).get("name") == "fusion":
+            for call in delta.get("tool_calls") or []:
+                key = (choice.get("index"), call.get("index"))
+                if chat.function_name(call) == "fusion":
                     self.fusion.add(key)
                 if key in self.fusion:
                     continue
-                if delta.get("id"):
-                    self.user_ids.append(delta["id"])
-                kept.append(delta)
-            if not kept:
-                choice["delta"].pop("tool_calls", None)
+                if call.get("id"):
+                    self.user_ids.append(call["id"])
+                kept.append(call)
+            if kept:
+                delta["tool_calls"] = kept
             else:
-                choice["delta"]["tool_calls"] = kept
-        if all(not c["delta"] and not c.get("finish_reason") for c in data["choices"]):
+                delta.pop("tool_calls", None)
+        if all(not _said(c.get("delta")) and not c.get("finish_reason") for c in chunk["choices"]):
             return None
-        return ChatCompletionChunk.model_validate(data)
+        return chunk
 
-    def finish(self, chunk: ChatCompletionChunk) -> ChatCompletionChunk:
+    def finish(self, chunk: dict[str, Any]) -> dict[str, Any]:
         """A ``tool_calls`` finish with only fusion's calls dropped is an ordinary stop."""
-        if self.fusion and not self.user_ids and any(c.finish_reason == "tool_calls" for c in chunk.choices):
-            data = chunk.model_dump(exclude_unset=True)
-            for choice in data["choices"]:
+        if self.fusion and not self.user_ids:
+            for choice in chat.choices(chunk):
                 if choice.get("finish_reason") == "tool_calls":
                     choice["finish_reason"] = "stop"
-            return ChatCompletionChunk.model_validate(data)
         return chunk
+
+
+def _said(delta: dict[str, Any] | None) -> bool:
+    """A delta that says something (a null field says nothing)."""
+    return any(v is not None for v in (delta or {}).values())
 
 
 async def stream(
     plan: Plan, upstream: Upstream, on_event: Listener | None = None, memory: Memory | None = None
-) -> AsyncIterator[ChatCompletionChunk]:
+) -> AsyncIterator[dict[str, Any]]:
     """The answer's chunks, then always one usage chunk with the summed usage and the fusion
     record; a front drops it when the caller did not ask for ``stream_options.include_usage``."""
     result, params, exchange, deadline = await _deliberate(plan, upstream, on_event, memory)
@@ -168,11 +171,11 @@ async def stream(
     text = []
     deltas = _FusionDeltas()
     async for chunk in write_stream(upstream, params, usage, deadline=deadline, timeout=plan.config.writer_timeout):
-        if chunk.choices:
+        if chat.choices(chunk):
             kept = deltas(chunk)
             if kept is None:
                 continue
-            text.append(kept.choices[0].delta.content or "" if kept.choices else "")
+            text.append((kept["choices"][0].get("delta") or {}).get("content") or "")
             yield deltas.finish(kept)
         else:
             Emitter(on_event)("writer_done", params["model"], tokens=usage.calls[-1].total_tokens,

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from openai.types.chat import ChatCompletionChunk
-
 from fusion_tool.core import telemetry
 from fusion_tool.core.events import Listener
 from fusion_tool.modes import alias, tool
@@ -20,7 +18,9 @@ from fusion_tool.provider.upstream import Upstream
 
 
 def serve(plan: Plan, upstream: Upstream, on_event: Listener | None = None, memory: Memory | None = None) -> Any:
-    """The coroutine or chunk iterator that serves ``plan`` (alias or tool mode)."""
+    """The coroutine or chunk iterator that serves ``plan`` (alias or tool mode): a
+    ``chat.completion`` and its chunks as JSON objects, for the front to send or to build into
+    the SDK's types."""
     streaming = bool(plan.params.get("stream"))
     mode = alias if plan.mode == "alias" else tool
     call = (mode.stream if streaming else mode.complete)(plan, upstream, on_event, memory)
@@ -34,6 +34,6 @@ def include_usage(plan: Plan) -> bool:
     return bool((plan.params.get("stream_options") or {}).get("include_usage"))
 
 
-def is_closing(chunk: ChatCompletionChunk) -> bool:
+def is_closing(chunk: dict[str, Any]) -> bool:
     """The closing chunk a fused stream ends with."""
-    return not chunk.choices and getattr(chunk, "fusion", None) is not None
+    return not chunk.get("choices") and chunk.get("fusion") is not None

@@ -1,4 +1,5 @@
-"""Shaping what fusion returns as the SDK's own types: ``ChatCompletion`` and its chunks.
+"""Shaping what fusion returns: a ``chat.completion`` and its chunks, as JSON objects (the
+provider's own, amended; the front that returns SDK objects builds them once, from these).
 
 The summed usage (tokens and ``cost`` over every inner call) replaces the last call's, and the
 fusion record (analysis, responses, failures, per-call usage, trace) rides along as the extra
@@ -9,8 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
-
-from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
 from fusion_tool.core.usage import Usage
 from fusion_tool.modes.citations import annotate
@@ -25,12 +24,12 @@ def fusion_record(result: FusionResult | None, usage: Usage, **trace: Any) -> di
 
 
 def finish(
-    completion: ChatCompletion, usage: Usage, record: dict[str, Any], sources: Sequence[Any] = ()
-) -> ChatCompletion:
-    """``completion`` with the summed usage, the fusion record, and ``url_citation``
-    annotations for the URLs its answer cites that the panel retrieved."""
-    data = completion.model_dump(exclude_unset=False)
-    data["usage"] = usage.to_openai().model_dump()
+    completion: dict[str, Any], usage: Usage, record: dict[str, Any], sources: Sequence[Any] = ()
+) -> dict[str, Any]:
+    """``completion`` (changed in place) with the summed usage, the fusion record, and
+    ``url_citation`` annotations for the URLs its answer cites that the panel retrieved."""
+    data = completion
+    data["usage"] = usage.wire()
     for choice in data.get("choices") or []:
         message = choice.get("message") or {}
         annotations, unverified = annotate(message.get("content") or "", sources)
@@ -39,7 +38,7 @@ def finish(
         if unverified:
             record["trace"]["unverified_urls"] = unverified
     data["fusion"] = record
-    return ChatCompletion.model_validate(data)
+    return data
 
 
 def stream_citations(text: str, record: dict[str, Any], sources: Sequence[Any]) -> None:
@@ -50,9 +49,6 @@ def stream_citations(text: str, record: dict[str, Any], sources: Sequence[Any]) 
         record["trace"]["unverified_urls"] = unverified
 
 
-def with_usage(chunk: ChatCompletionChunk, usage: Usage, record: dict[str, Any]) -> ChatCompletionChunk:
-    """The final usage chunk, carrying the summed usage and the fusion record."""
-    data = chunk.model_dump()
-    data["usage"] = usage.to_openai().model_dump()
-    data["fusion"] = record
-    return ChatCompletionChunk.model_validate(data)
+def with_usage(chunk: dict[str, Any], usage: Usage, record: dict[str, Any]) -> dict[str, Any]:
+    """The closing chunk: ``chunk``'s envelope with no choices, the summed usage and the fusion record."""
+    return {**chunk, "choices": [], "usage": usage.wire(), "fusion": record}

@@ -15,8 +15,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from openai.types.chat import ChatCompletion, ChatCompletionChunk
-
+from fusion_tool.core import chat
 from fusion_tool.core.events import Listener
 from fusion_tool.core.log import get_logger
 from fusion_tool.core.schemas import fusion_function
@@ -157,7 +156,7 @@ async def _answer_calls(
 
 def _split(message: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     calls = message.get("tool_calls") or []
-    fusion = [c for c in calls if (c.get("function") or {}).get("name") == "fusion"]
+    fusion = [c for c in calls if chat.function_name(c) == "fusion"]
     return fusion, [c for c in calls if c not in fusion]
 
 
@@ -173,17 +172,17 @@ class Round:
     """
 
     message: dict[str, Any] = field(default_factory=dict)
-    completion: ChatCompletion | None = None
-    last: ChatCompletionChunk | None = None
+    completion: dict[str, Any] | None = None
+    last: dict[str, Any] | None = None
     user_calls: list[dict[str, Any]] = field(default_factory=list)
 
 
-Ask = Callable[[Turn, Upstream, float, Round], AsyncIterator[ChatCompletionChunk]]
+Ask = Callable[[Turn, Upstream, float, Round], AsyncIterator[dict[str, Any]]]
 
 
 async def _rounds(
     turn: Turn, upstream: Upstream, on_event: Listener | None, memory: Memory | None, ask: Ask
-) -> AsyncIterator[ChatCompletionChunk | Round]:
+) -> AsyncIterator[dict[str, Any] | Round]:
     """The tool loop, streamed or not (``ask`` makes one model call): chunks to pass on as they
     come, then the last :class:`Round`. Fusion calls are run here; the caller's own calls end
     the loop, and the fusion exchange before them is kept for the caller's continuation."""
@@ -209,19 +208,20 @@ async def _rounds(
     yield last
 
 
-async def _ask_whole(turn: Turn, upstream: Upstream, deadline: float, out: Round) -> AsyncIterator[ChatCompletionChunk]:
+async def _ask_whole(turn: Turn, upstream: Upstream, deadline: float, out: Round) -> AsyncIterator[dict[str, Any]]:
     completion, call = await upstream.complete("caller", deadline=deadline, **turn.request())
     turn.usage.add(call)
     out.completion = completion
-    if completion.choices:
-        out.message = completion.choices[0].message.model_dump(exclude_none=True)
+    message = chat.message(completion)
+    if message is not None:
+        out.message = {k: v for k, v in message.items() if v is not None}
     return
     yield  # an async generator that sends no chunk
 
 
 async def complete(
     plan: Plan, upstream: Upstream, on_event: Listener | None = None, memory: Memory | None = None
-) -> ChatCompletion:
+) -> dict[str, Any]:
     turn = await start(plan, memory)
     last = Round()
     async for item in _rounds(turn, upstream, on_event, memory, _ask_whole):
@@ -247,43 +247,44 @@ def _without_calls(exchange: list[dict[str, Any]], ids: set[str]) -> list[dict[s
     return out
 
 
-def _only_calls(completion: ChatCompletion, calls: list[dict[str, Any]]) -> ChatCompletion:
-    data = completion.model_dump()
-    data["choices"][0]["message"]["tool_calls"] = calls
-    return ChatCompletion.model_validate(data)
+def _only_calls(completion: dict[str, Any], calls: list[dict[str, Any]]) -> dict[str, Any]:
+    completion["choices"][0]["message"]["tool_calls"] = calls
+    return completion
 
 
 async def _ask_streamed(
     turn: Turn, upstream: Upstream, deadline: float, out: Round
-) -> AsyncIterator[ChatCompletionChunk]:
+) -> AsyncIterator[dict[str, Any]]:
     """One streamed model call: content chunks as they come; tool-call deltas gathered."""
     params = {**turn.request(), "stream_options": {"include_usage": True}}
     gathered = _Gathered()
     async for chunk in upstream.stream(deadline=deadline, **params):
         out.last = chunk
-        if chunk.usage is not None:
-            gathered.usage = chunk.usage
-        for choice in chunk.choices:
-            if choice.delta.tool_calls:
-                gathered.add(choice.delta.tool_calls)
+        if chunk.get("usage") is not None:
+            gathered.usage = chunk["usage"]
+        for choice in chat.choices(chunk):
+            delta = choice.get("delta") or {}
+            finish = choice.get("finish_reason")
+            if delta.get("tool_calls"):
+                gathered.add(delta["tool_calls"])
                 continue
-            if choice.delta.content or choice.delta.role or choice.finish_reason:
-                if choice.finish_reason == "tool_calls" or (choice.finish_reason and gathered.calls):
-                    gathered.finish = choice.finish_reason
+            if delta.get("content") or delta.get("role") or finish:
+                if finish == "tool_calls" or (finish and gathered.calls):
+                    gathered.finish = finish
                     continue
-                turn.text.append(choice.delta.content or "")
-                yield chunk.model_copy(update={"usage": None})
+                turn.text.append(delta.get("content") or "")
+                yield {**chunk, "usage": None}
     turn.usage.add(Call.from_usage("caller", params["model"], gathered.usage))
     out.message = {"role": "assistant", "content": "", "tool_calls": gathered.list()}
 
 
 async def stream(
     plan: Plan, upstream: Upstream, on_event: Listener | None = None, memory: Memory | None = None
-) -> AsyncIterator[ChatCompletionChunk]:
+) -> AsyncIterator[dict[str, Any]]:
     """Tool mode, streamed: each round's content streams as it comes; tool-call deltas are
     gathered, fusion's run here, the user's sent on; the closing chunk carries the summed usage."""
     turn = await start(plan, memory)
-    template: ChatCompletionChunk | None = None
+    template: dict[str, Any] | None = None
     async for item in _rounds(turn, upstream, on_event, memory, _ask_streamed):
         if not isinstance(item, Round):
             template = item
@@ -295,7 +296,7 @@ async def stream(
     if template is not None:
         record = turn.record()
         shape.stream_citations("".join(turn.text), record, turn.sources)
-        yield shape.with_usage(template.model_copy(update={"choices": []}), turn.usage, record)
+        yield shape.with_usage(template, turn.usage, record)
 
 
 class _Gathered:
@@ -306,25 +307,24 @@ class _Gathered:
         self.usage: Any = None
         self.finish: str | None = None
 
-    def add(self, deltas: Any) -> None:
+    def add(self, deltas: list[dict[str, Any]]) -> None:
         for d in deltas:
-            call = self.calls.setdefault(d.index, {"id": "", "type": "function", "function": {"name": "", "arguments": ""}})
-            if d.id:
-                call["id"] = d.id
-            if d.function is not None:
-                call["function"]["name"] += d.function.name or ""
-                call["function"]["arguments"] += d.function.arguments or ""
+            call = self.calls.setdefault(d.get("index"), {"id": "", "type": "function",
+                                                          "function": {"name": "", "arguments": ""}})
+            if d.get("id"):
+                call["id"] = d["id"]
+            function = d.get("function")
+            if function:
+                call["function"]["name"] += function.get("name") or ""
+                call["function"]["arguments"] += function.get("arguments") or ""
 
     def list(self) -> list[dict[str, Any]]:
         return [self.calls[i] for i in sorted(self.calls)]
 
 
-def _calls_chunk(template: ChatCompletionChunk, calls: list[dict[str, Any]]) -> ChatCompletionChunk:
-    data = template.model_dump()
-    data["usage"] = None
-    data["choices"] = [{
+def _calls_chunk(template: dict[str, Any], calls: list[dict[str, Any]]) -> dict[str, Any]:
+    return {**template, "usage": None, "choices": [{
         "index": 0,
         "delta": {"role": "assistant", "tool_calls": [{**c, "index": i} for i, c in enumerate(calls)]},
         "finish_reason": "tool_calls",
-    }]
-    return ChatCompletionChunk.model_validate(data)
+    }]}

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from fusion_tool.core import schemas
+from fusion_tool.core import chat, schemas
 from fusion_tool.core.usage import Call
 from fusion_tool.pipeline import prompts
 from fusion_tool.pipeline.fence import Fenced, fence_all
@@ -142,4 +142,4 @@ async def _ask(
         deadline=deadline, **extra)
     verdict.mode = form
     verdict.calls.append(call)
-    return completion.choices[0].message.content if completion.choices else None
+    return chat.content(completion)

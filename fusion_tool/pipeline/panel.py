@@ -17,7 +17,8 @@ from typing import Any, Protocol
 from fusion_tool.core.config import FusionConfig
 from fusion_tool.core.errors import BudgetSkipped, UpstreamError
 from fusion_tool.core.events import Emitter
-from fusion_tool.core.transcript import assistant_turn
+from fusion_tool.core import chat
+from fusion_tool.core.transcript import assistant_turn, text_of
 from fusion_tool.core.usage import Call, total_cost
 from fusion_tool.pipeline import prompts
 from fusion_tool.pipeline.spend import WRAP_UP_MIN_TOKENS, Spend
@@ -112,20 +113,23 @@ async def _answer(
             shrink_to=WRAP_UP_MIN_TOKENS if wrap_up and seat.calls else None, **params
         )
         seat.calls.append(call)
-        message = completion.choices[0].message if completion.choices else None
+        message = chat.message(completion)
         if message is None:
             raise UpstreamError("empty response (no choices)", model=seat.model)
-        if not message.tool_calls or "tools" not in params:
-            if not (message.content or "").strip():
+        calls = message.get("tool_calls")
+        if not calls or "tools" not in params:
+            content = text_of(message.get("content"))
+            if not content.strip():
                 raise UpstreamError("empty answer", model=seat.model)
-            seat.content = message.content
+            seat.content = content
             return
-        messages.append(assistant_turn(message.content, message.tool_calls))
-        for tool_call in message.tool_calls:
+        messages.append(assistant_turn(message.get("content"), calls))
+        for tool_call in calls:
             used += 1
-            emit("panelist_tool", seat.model, seat.index, tool=tool_call.function.name)
-            result = await tools.call(tool_call.function.name, tool_call.function.arguments)  # type: ignore[union-attr]
-            messages.append({"role": "tool", "tool_call_id": tool_call.id, "content": result})
+            function = tool_call.get("function") or {}
+            emit("panelist_tool", seat.model, seat.index, tool=function.get("name"))
+            result = await tools.call(function.get("name"), function.get("arguments"))  # type: ignore[union-attr]
+            messages.append({"role": "tool", "tool_call_id": tool_call.get("id"), "content": result})
 
 
 async def _run_seat(

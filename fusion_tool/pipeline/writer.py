@@ -13,8 +13,6 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-from openai.types.chat import ChatCompletion, ChatCompletionChunk
-
 from fusion_tool.core.errors import FusionFailed
 from fusion_tool.core.usage import Call, Usage
 from fusion_tool.pipeline import prompts
@@ -47,8 +45,8 @@ class _Clock:
 async def write(
     upstream: Upstream, params: dict[str, Any], usage: Usage, *, deadline: float | None = None,
     timeout: float | None = None,
-) -> ChatCompletion:
-    """One non-streaming writer call; its usage is added to ``usage``."""
+) -> dict[str, Any]:
+    """One non-streaming writer call (the provider's JSON); its usage is added to ``usage``."""
     clock = _Clock(timeout, deadline)
     try:
         async with asyncio.timeout(clock.left()):
@@ -62,7 +60,7 @@ async def write(
 async def write_stream(
     upstream: Upstream, params: dict[str, Any], usage: Usage, *, deadline: float | None = None,
     timeout: float | None = None,
-) -> AsyncIterator[ChatCompletionChunk]:
+) -> AsyncIterator[dict[str, Any]]:
     """The writer's chunks as they come. The provider's usage chunk is kept back: its usage is
     added to ``usage`` and the chunk itself is yielded last, for the caller to fill in. The
     whole stream must be done within ``timeout`` seconds (and by the ``deadline``)."""
@@ -81,14 +79,14 @@ async def write_stream(
             except TimeoutError:
                 raise clock.failed() from None
             last = chunk
-            if chunk.usage is not None:
-                reported = chunk.usage
-                if not chunk.choices:
+            if chunk.get("usage") is not None:
+                reported = chunk["usage"]
+                if not chunk.get("choices"):
                     continue
-                chunk = chunk.model_copy(update={"usage": None})
+                chunk = {**chunk, "usage": None}
             yield chunk
     finally:
         await chunks.aclose()  # type: ignore[attr-defined]
     usage.add(Call.from_usage("writer", params["model"], reported))
     if last is not None:
-        yield last.model_copy(update={"choices": [], "usage": reported})
+        yield {**last, "choices": [], "usage": reported}

@@ -118,11 +118,10 @@ class Dialect:
             return self._learnt("token_limit=max_tokens", text)
         return False
 
-    def learn_from_completion(self, params: Mapping[str, Any], completion: Any) -> None:
+    def learn_from_completion(self, params: Mapping[str, Any], completion: Mapping[str, Any]) -> None:
         """A provider that wrote past ``max_completion_tokens`` ignores it: use ``max_tokens``."""
         cap = params.get("max_completion_tokens")
-        usage = getattr(completion, "usage", None)
-        written = getattr(usage, "completion_tokens", None)
+        written = (completion.get("usage") or {}).get("completion_tokens")
         if self.token_limit == "max_completion_tokens" and isinstance(cap, int) and isinstance(written, int) \
                 and written > cap:
             self.token_limit = "max_tokens"
@@ -184,20 +183,20 @@ class ToolCallDeltas:
         self._names: dict[tuple[int, int], str] = {}
         self._ids: dict[tuple[int, int], str] = {}
 
-    def __call__(self, chunk: Any) -> Any:
-        for choice in getattr(chunk, "choices", None) or []:
-            for delta in getattr(choice.delta, "tool_calls", None) or []:
-                key = (choice.index, delta.index)
-                if delta.id:
-                    if self._ids.get(key) == delta.id:
-                        delta.id = None
+    def __call__(self, chunk: dict[str, Any]) -> dict[str, Any]:
+        for choice in chunk.get("choices") or []:
+            for delta in (choice.get("delta") or {}).get("tool_calls") or []:
+                key = (choice.get("index"), delta.get("index"))
+                if delta.get("id"):
+                    if self._ids.get(key) == delta["id"]:
+                        del delta["id"]
                     else:
-                        self._ids[key] = delta.id
-                function = delta.function
-                if function is not None and function.name:
+                        self._ids[key] = delta["id"]
+                function = delta.get("function")
+                if function and function.get("name"):
                     seen = self._names.get(key, "")
-                    if seen and function.name == seen:
-                        function.name = None
+                    if seen and function["name"] == seen:
+                        del function["name"]
                     else:
-                        self._names[key] = seen + function.name
+                        self._names[key] = seen + function["name"]
         return chunk

@@ -15,19 +15,20 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Protocol
 
+import httpx2
 import openai
-from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
-from fusion_tool.core import telemetry
+from fusion_tool.core import fastjson, telemetry
 from fusion_tool.core.config import DEFAULT_MAX_RETRIES, FusionConfig
 from fusion_tool.core.errors import UpstreamError
 from fusion_tool.core.log import get_logger
 from fusion_tool.core.scrub import scrub
 from fusion_tool.core.usage import Call
-from fusion_tool.provider import retry
+from fusion_tool.provider import retry, wire
 from fusion_tool.provider.dialect import NO_RESPONSE_FORMAT, Dialect, ToolCallDeltas, dialect_for, response_format
 from fusion_tool.provider.http import client_from_config
 from fusion_tool.provider.retry import RETRYABLE_STATUSES
+from fusion_tool.provider.wire import Wire
 
 log = get_logger("fusion_tool.provider.upstream")
 
@@ -81,6 +82,8 @@ class Upstream:
         #: the request shape this provider takes (token cap, roles, content), learnt as it answers
         self.dialect: Dialect = dialect_for(self.base_url)
         self._owned: Any = None  # a client made for us, closed by aclose()
+        self._wire: Wire | None = None  # the lean path, once the SDK's first request is learnt
+        self._learn = self.is_async and wire.eligible(self.client)
         self._prices: dict[str, tuple[float, float]] | None = None  # the provider's, once read
 
     @classmethod
@@ -132,23 +135,45 @@ class Upstream:
         return UpstreamError(self.scrub(_message(exc)), status_code=_status(exc), model=model)
 
     async def _create(self, params: dict[str, Any], timeout: float | None) -> Any:
+        """One request as the provider's own JSON: a dict, or for a stream the SDK's stream of
+        chunk dicts (its SSE decoding and error events). The first goes by the SDK's own POST,
+        so the client's auth, headers, query, timeouts, hooks and typed errors (and Azure's
+        deployment paths) all apply, without the per-message type transform, and its answer
+        parsed once by :mod:`~fusion_tool.core.fastjson` rather than into pydantic models
+        (``cast_to``); the request it built is then re-sent with each new body
+        (:class:`~fusion_tool.provider.wire.Wire`) where the client allows. Those were most of
+        an inner call's CPU (benchmarks/)."""
         params = self.dialect.adapt(params)
-        # The SDK's own POST rather than ``chat.completions.create``: same client, auth, headers,
-        # timeouts, typed errors and result types, without the per-message type transform that
-        # was the largest CPU cost of an inner call (benchmarks/), useless on the plain JSON we send.
         body = {k: v for k, v in params.items() if k not in _SDK_ONLY}
+        if isinstance(params.get("extra_body"), dict):
+            body.update(params["extra_body"])
+        stream = bool(body.get("stream"))
+        plain = not params.get("extra_headers") and not params.get("extra_query")
+        if self._wire is not None and plain:
+            out = await self._wire.send(body, stream=stream, timeout=timeout)
+        else:
+            out = await self._post(params, body, stream, timeout)
+            if plain and self._learn:
+                self._learn = False
+                self._wire = Wire.learn(self.client, (out.response if stream else out).request)
+        return out if stream else _completion(out, params.get("model"))
+
+    async def _post(self, params: dict[str, Any], body: dict[str, Any], stream: bool, timeout: float | None) -> Any:
+        """The SDK's own POST of ``body``: the raw response, or the stream of chunk dicts."""
         options: dict[str, Any] = {"security": {"bearer_auth": True}}
         if timeout is not None:
             options["timeout"] = timeout
         for sdk_name, option in _SDK_ONLY.items():
-            if params.get(sdk_name):
+            if params.get(sdk_name) and option != "extra_json":
                 options[option] = params[sdk_name]
-        stream = bool(body.get("stream"))
+        kwargs: dict[str, Any] = {"body": body, "options": options, "stream": stream}
+        if stream:
+            kwargs.update(cast_to=object, stream_cls=openai.AsyncStream[object] if self.is_async else openai.Stream[object])
+        else:
+            kwargs["cast_to"] = httpx2.Response
         if self.is_async:
-            return await self.client.post("/chat/completions", body=body, options=options, cast_to=ChatCompletion,
-                                          stream=stream, stream_cls=openai.AsyncStream[ChatCompletionChunk])
-        return await asyncio.to_thread(self.client.post, "/chat/completions", body=body, options=options,
-                                       cast_to=ChatCompletion, stream=stream, stream_cls=openai.Stream[ChatCompletionChunk])
+            return await self.client.post("/chat/completions", **kwargs)
+        return await asyncio.to_thread(self.client.post, "/chat/completions", **kwargs)
 
     async def _with_retries(
         self,
@@ -188,8 +213,9 @@ class Upstream:
         hold: str | None = None,
         shrink_to: int | None = None,
         **params: Any,
-    ) -> tuple[ChatCompletion, Call]:
-        """One non-streaming completion (retried as the policy says) and its usage record.
+    ) -> tuple[dict[str, Any], Call]:
+        """One non-streaming completion, the provider's JSON (retried as the policy says), and
+        its usage record.
 
         ``deadline`` is a ``time.monotonic()`` instant no retry may wait past. ``spend``: the
         call reserves its worst case there first (``hold``: out of that stage's hold;
@@ -201,14 +227,14 @@ class Upstream:
         completion = await _settling(spend, ticket, self._with_retries(
             params, timeout=timeout, deadline=deadline, retry_statuses=retry_statuses))
         self.dialect.learn_from_completion(params, completion)
-        call = Call.from_usage(stage, params["model"], completion.usage, time.monotonic() - started)
+        call = Call.from_usage(stage, params["model"], completion.get("usage"), time.monotonic() - started)
         if spend is not None:
             spend.settle(ticket, call)
         return completion, call
 
     async def complete_structured(
         self, stage: str, *, schema: dict[str, Any], schema_name: str, deadline: float | None = None, **params: Any
-    ) -> tuple[ChatCompletion, Call, str]:
+    ) -> tuple[dict[str, Any], Call, str]:
         """A completion asked to match ``schema``, in the strongest form this provider takes
         (``json_schema``, then ``json_object``, then the prompt alone), and the form used.
 
@@ -238,8 +264,9 @@ class Upstream:
     async def stream(
         self, *, timeout: float | None = None, deadline: float | None = None, spend: Spender | None = None,
         hold: str | None = None, stage: str = "writer", **params: Any
-    ) -> AsyncIterator[ChatCompletionChunk]:
-        """A streaming completion; retried only until the stream opens, never after its first byte.
+    ) -> AsyncIterator[dict[str, Any]]:
+        """A streaming completion's chunks (the provider's JSON); retried only until the stream
+        opens, never after its first byte.
         ``spend``, ``hold``: as for :meth:`complete` (settled with the usage the stream reports)."""
         ticket, params = spend.reserve(stage, params, hold=hold) if spend is not None else (None, params)
         params = {**params, "stream": True}
@@ -250,13 +277,13 @@ class Upstream:
         try:
             if self.is_async:
                 async for chunk in stream:
-                    reported = chunk.usage or reported
+                    reported = chunk.get("usage") or reported
                     yield repair(chunk)
             else:
                 iterator = iter(stream)
                 done = object()
                 while (chunk := await asyncio.to_thread(next, iterator, done)) is not done:
-                    reported = chunk.usage or reported
+                    reported = chunk.get("usage") or reported
                     yield repair(chunk)
         except (openai.APIError, openai.APIConnectionError) as exc:
             raise self._failed(exc, params.get("model")) from exc
@@ -295,6 +322,18 @@ async def _settling(spend: Any, ticket: Any, work: Awaitable[Any]) -> Any:
         if spend is not None:
             spend.settle(ticket, None)
         raise
+
+
+def _completion(response: httpx2.Response, model: Any) -> dict[str, Any]:
+    """A non-streaming answer's JSON object (an answer that is none is the provider's failure)."""
+    try:
+        data = fastjson.loads(response.content)
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        raise UpstreamError(f"HTTP {response.status_code}: the provider's answer is not a JSON object",
+                            status_code=response.status_code, model=model)
+    return data
 
 
 def _remaining(timeout: float | None, deadline: float | None) -> float | None:

@@ -15,10 +15,12 @@ import contextlib
 import traceback
 from collections.abc import AsyncIterator, Callable
 
-from openai.types.chat import ChatCompletionChunk
+from typing import Any
+
 from starlette.responses import Response
 from starlette.types import Receive, Send
 
+from fusion_tool.core import fastjson
 from fusion_tool.core.events import Listener
 from fusion_tool.core.log import get_logger
 from fusion_tool.modes.memory import Memory
@@ -36,7 +38,7 @@ async def complete(
     receive: Receive, plan: Plan, upstream: Upstream, memory: Memory, on_event: Listener | None = None
 ) -> Response:
     completion = await until_disconnect(receive, serve(plan, upstream, on_event, memory))
-    return Response(completion.model_dump_json(), media_type="application/json")
+    return Response(fastjson.dumps(completion), media_type="application/json")
 
 
 def _failed(exc: Exception) -> None:
@@ -52,7 +54,7 @@ class FusedStream(sse.StreamResponse):
 
     def __init__(
         self,
-        chunks: AsyncIterator[ChatCompletionChunk],
+        chunks: AsyncIterator[dict[str, Any]],
         *,
         include_usage: bool,
         keepalive_seconds: float,
@@ -78,7 +80,7 @@ class FusedStream(sse.StreamResponse):
                     if item is sse.KEEPALIVE:
                         await self._body(send, sse.KEEPALIVE_COMMENT)
                     elif self._include_usage or not is_closing(item):
-                        await self._body(send, sse.data_event(item.model_dump_json(exclude_unset=True).encode()))
+                        await self._body(send, sse.data_event(fastjson.dumps(item)))
         except Exception as exc:
             _failed(exc)
             if not self._started:  # nothing sent yet: an honest status

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar
+
+from fusion_tool.core import fastjson
 
 T = TypeVar("T")
 
@@ -37,7 +38,7 @@ KEEPALIVE: Any = _KeepAlive()
 
 def event(data: Any) -> bytes:
     """One ``data:`` event carrying ``data`` as JSON (compact; JSON never holds a raw newline)."""
-    return data_event(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+    return data_event(fastjson.dumps(data))
 
 
 def data_event(payload: bytes) -> bytes:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from openai.types.chat import ChatCompletionChunk
+from fusion_tool.core import chat
 
 from fusion_tool.core.errors import FusionFailed
 from fusion_tool.core.events import Event
@@ -88,18 +88,18 @@ class Translator:
             out += self._close_answer()  # a new run: what the model said before it is done
         return self._events(out + self.fusion.on_event(event))
 
-    def on_chunk(self, chunk: ChatCompletionChunk) -> list[dict[str, Any]]:
+    def on_chunk(self, chunk: dict[str, Any]) -> list[dict[str, Any]]:
         if is_closing(chunk):
-            self._usage, self._record = chunk.usage, (chunk.model_extra or {}).get("fusion")
+            self._usage, self._record = chunk.get("usage"), chunk.get("fusion")
             return []
         out: Out = []
-        for choice in chunk.choices[:1]:  # fusion writes one answer (n = 1)
-            delta = choice.delta
-            if delta.content:
-                out += self.fusion.close() + self._text(delta.content)
-            for call in delta.tool_calls or []:
+        for choice in chat.choices(chunk)[:1]:  # fusion writes one answer (n = 1)
+            delta = choice.get("delta") or {}
+            if delta.get("content"):
+                out += self.fusion.close() + self._text(delta["content"])
+            for call in delta.get("tool_calls") or []:
                 out += self.fusion.close() + self._call(call)
-            self._finish = choice.finish_reason or self._finish
+            self._finish = choice.get("finish_reason") or self._finish
         return self._events(out)
 
     def _text(self, text: str) -> Out:
@@ -117,20 +117,20 @@ class Translator:
     def _where(item: _Open) -> dict[str, Any]:
         return {"item_id": item.item_id, "output_index": item.index, "content_index": 0}
 
-    def _call(self, delta: Any) -> Out:
+    def _call(self, delta: dict[str, Any]) -> Out:
         out: Out = []
-        function = delta.function
-        call = self._calls.get(delta.index)
+        function = delta.get("function") or {}
+        call = self._calls.get(delta.get("index"))
         if call is None:
             out += self._close_message()
-            call = self._calls[delta.index] = _Open(output.new_id("fc"), self._next_index(), call_id=delta.id or "",
-                                                    name=(function.name if function else None) or "")
+            call = self._calls[delta.get("index")] = _Open(output.new_id("fc"), self._next_index(),
+                                                           call_id=delta.get("id") or "", name=function.get("name") or "")
             item = output.function_call(call.item_id, call.call_id, call.name, "", status="in_progress")
             out.append(("response.output_item.added", {"output_index": call.index, "item": item}))
-        if function is not None and function.arguments:
-            call.text.append(function.arguments)
+        if function.get("arguments"):
+            call.text.append(function["arguments"])
             out.append(("response.function_call_arguments.delta",
-                        {"item_id": call.item_id, "output_index": call.index, "delta": function.arguments}))
+                        {"item_id": call.item_id, "output_index": call.index, "delta": function["arguments"]}))
         return out
 
     def _close_message(self, status: str = "completed") -> Out:

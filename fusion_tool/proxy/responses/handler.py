@@ -23,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Send
 
+from fusion_tool.core import chat, fastjson
 from fusion_tool.core.errors import ProxyError
 from fusion_tool.core.events import Event, Listener
 from fusion_tool.core.log import get_logger
@@ -85,14 +86,14 @@ async def responses(request: Request) -> Any:
 async def _complete(receive: Receive, p: Plan, rt: Any, body: dict[str, Any], memory: Memory | None) -> Response:
     runs = FusionRuns(_counter(), lambda: output.new_id("fusion"))
     completion = await until_disconnect(receive, serve(p, rt.upstream, _listener(runs.on_event, rt.on_event), memory))
-    record = (completion.model_extra or {}).get("fusion")
+    record = completion.get("fusion")
     runs.close(record)
-    finish = completion.choices[0].finish_reason if completion.choices else None
-    answer = output.response(body, output.new_id("resp"), completion.created, status=output.finished_status(finish),
+    answer = output.response(body, output.new_id("resp"), completion.get("created") or output.created_now(),
+                             status=output.finished_status(chat.finish_reason(completion)),
                              output=[*runs.items(), *output.answer_items(completion)],
-                             usage=output.usage(completion.usage))
+                             usage=output.usage(completion.get("usage")))
     answer["fusion"] = record
-    return Response(json.dumps(answer, ensure_ascii=False), media_type="application/json")
+    return Response(fastjson.dumps(answer), media_type="application/json")
 
 
 async def _slot(inflight: Any) -> Callable[[], None]:

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from openai.types.chat import ChatCompletion
+from fusion_tool.core import chat
 
 from fusion_tool.modes.citations import annotate
 
@@ -62,11 +62,11 @@ def created_now() -> int:
     return int(time.time())
 
 
-def usage(summed: Any) -> dict[str, Any] | None:
+def usage(summed: dict[str, Any] | None) -> dict[str, Any] | None:
     """A chat ``usage`` (summed over every inner call by the modes) in Responses terms."""
     if summed is None:
         return None
-    data = summed if isinstance(summed, dict) else summed.model_dump()
+    data = summed
     return {
         "input_tokens": data.get("prompt_tokens") or 0,
         "input_tokens_details": {"cached_tokens": 0},
@@ -104,19 +104,20 @@ def function_call(item_id: str, call_id: str, name: str, arguments: str, status:
             "status": status}
 
 
-def answer_items(completion: ChatCompletion) -> list[dict[str, Any]]:
+def answer_items(completion: dict[str, Any]) -> list[dict[str, Any]]:
     """The message and function-call items of a whole (non-streamed) fused answer."""
-    if not completion.choices:
+    reply = chat.message(completion)
+    if reply is None:
         return []
-    chat = completion.choices[0].message
-    calls = chat.tool_calls or []
+    calls = reply.get("tool_calls") or []
+    text = chat.content(completion) or ""
     items = []
-    if chat.content or not calls:
-        annotations = [flat(a.model_dump()) for a in chat.annotations or []]
-        items.append(message(new_id("msg"), chat.content or "", annotations))
+    if text or not calls:
+        items.append(message(new_id("msg"), text, [flat(a) for a in reply.get("annotations") or []]))
     for call in calls:
-        function = call.function  # type: ignore[union-attr]
-        items.append(function_call(new_id("fc"), call.id, function.name, function.arguments))
+        function = call.get("function") or {}
+        items.append(function_call(new_id("fc"), call.get("id") or "", function.get("name") or "",
+                                   function.get("arguments") or ""))
     return items
 
 
