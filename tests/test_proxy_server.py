@@ -18,7 +18,7 @@ import openai
 import pytest
 
 from fusion_tool import FusionConfig
-from fusion_tool.cli.serve import add_arguments, run
+from fusion_tool.cli.serve import add_arguments, available_cpus, run
 from fusion_tool.core.errors import ConfigError
 from fusion_tool.proxy import create_app, running, serve
 from fusion_tool.proxy.auth import is_loopback
@@ -58,7 +58,7 @@ def test_binding_beyond_loopback_without_a_token_is_refused_before_listening(mon
 
 def test_cli_options_and_their_defaults():
     args = parse()
-    assert (args.host, args.port, args.workers, args.log_level) == ("127.0.0.1", 8000, 1, None)
+    assert (args.host, args.port, args.workers, args.log_level) == ("127.0.0.1", 8000, available_cpus(), None)
     args = parse("--host", "::1", "--port", "9001", "--workers", "4", "--log-level", "debug", "--max-inflight", "8")
     assert (args.host, args.port, args.workers, args.log_level, args.max_inflight) == ("::1", 9001, 4, "debug", 8)
     with pytest.raises(SystemExit):

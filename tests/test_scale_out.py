@@ -270,3 +270,30 @@ def test_two_workers_without_redis_continue_tool_mode_whichever_worker_gets_the_
     assert line.startswith("fusion-tool serve: 2 workers, shared state in SQLite at "), line
     state_file = Path(line.split(" at ", 1)[1])
     assert not state_file.parent.exists()  # the serve parent removed it as it exited
+
+
+
+def test_two_workers_without_redis_share_one_inflight_cap(tmp_path):
+    provider = ScriptedProvider({**behaviours(), **{model: panelist("a slow answer", delay=20) for model in PANEL}})
+    metrics_dir = tmp_path / "metrics"
+    metrics_dir.mkdir()
+    with provider.serve() as upstream:
+        env = serve_env(upstream, FUSION_PANEL=",".join(PANEL), FUSION_JUDGE=JUDGE, FUSION_SEARCH=f"local:{CORPUS}",
+                        FUSION_PANEL_TIMEOUT="60", PROMETHEUS_MULTIPROC_DIR=str(metrics_dir))
+        with fusion_serve(env, "--workers", "2", "--max-inflight", "1", log=tmp_path / "w.log", cwd=tmp_path) as url:
+            # one fused call holds the one slot while its panel works (it is cut off when the server stops)
+            threading.Thread(target=lambda: httpx.post(f"{url}/v1/chat/completions", json=ALIAS, timeout=60),
+                             daemon=True).start()
+            for _ in range(1000):
+                if len(panel_requests(provider)) == 3:
+                    break
+                time.sleep(0.01)
+            assert len(panel_requests(provider)) == 3
+            refused: list[str] = []
+            while len(refused) < 40 and len(set(refused)) < 2:  # until both workers have refused one
+                before = _requests_by_worker(metrics_dir)
+                answer = httpx.post(f"{url}/v1/chat/completions", json=ALIAS, timeout=60, headers={"connection": "close"})
+                assert answer.status_code == 429, answer.text
+                assert answer.json()["error"]["code"] == "too_many_fused_requests"
+                refused.append(_answered_by(metrics_dir, before))
+    assert len(set(refused)) == 2, refused  # the worker that is not running it refuses too: one cap

@@ -38,15 +38,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default=DEFAULT_HOST,
                         help="address to listen on (default 127.0.0.1; any other needs FUSION_PROXY_TOKEN)")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (default 8000)")
-    parser.add_argument("--workers", type=_positive_int, default=1,
-                        help=f"worker processes (default 1; this process may run on {available_cpus()} CPUs); "
-                        "several share tool mode's continuations in --redis-url, else in a SQLite file on this "
-                        "machine made for the run; one keeps them in process")
+    parser.add_argument("--workers", type=_positive_int, default=available_cpus(),
+                        help="worker processes (default: one per CPU this process may run on, here %(default)s); "
+                        "several share tool mode's continuations and the in-flight cap in --redis-url, else in a SQLite "
+                        "file on this machine made for the run; one keeps them in process")
     parser.add_argument("--log-level", choices=LOG_LEVELS, default=None,
                         help="default FUSION_LOG_LEVEL or warning; info logs one line per request")
     parser.add_argument("--max-inflight", type=_positive_int, default=None,
-                        help="fused requests in flight before 429, per worker, or across every worker sharing "
-                        "--redis-url (default FUSION_PROXY_MAX_INFLIGHT or 64)")
+                        help="fused requests in flight before 429, across every worker of this serve (and every "
+                        "server sharing --redis-url) (default FUSION_PROXY_MAX_INFLIGHT or 64)")
     parser.add_argument("--redis-url", default=None, metavar="URL",
                         help="Redis where workers and hosts share continuations and the in-flight cap "
                         "(default FUSION_REDIS_URL; unset: see --workers)")

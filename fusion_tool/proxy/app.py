@@ -178,14 +178,15 @@ def create_app(
             relay = Relay(http, config.base_url, config.api_key)
         else:
             sdk, relay = client, Relay(http, str(client.base_url), client.api_key)
-        # shared state: in this process, or in Redis (FUSION_REDIS_URL) for every worker and host
+        # shared state: in this process, in Redis (FUSION_REDIS_URL) for every worker and host, or
+        # in the SQLite file a serve hands its workers
         store = open_store(config.redis_url)
-        inflight = Inflight(limit, store=store if config.redis_url else None)
+        inflight = Inflight(limit, store=store if store.shared else None)
         inflight.on_change = observed.inflight_changed
         runtime = Runtime(config, Upstream.for_config(config, sdk), relay, Memory(store),
                           inflight, keepalive, max_body_bytes)
         log.info("proxy_ready", upstream=relay.base_url, max_inflight=limit,
-                 state="redis" if config.redis_url else "in process",
+                 state=getattr(store, "name", "in process"),
                  auth="bearer" if token else "loopback only")
         log.debug("proxy_config", config=repr(config), keepalive_seconds=keepalive, max_body_bytes=max_body_bytes)
         try:
