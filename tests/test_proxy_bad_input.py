@@ -210,7 +210,7 @@ def test_the_fast_shape_check_agrees_with_jsonschema(candidate):
 
 
 def test_the_fast_subset_refuses_keywords_it_does_not_know():
-    from fusion_tool.proxy._fastschema import compile_schema
+    from fusion_tool.core.fastschema import compile_schema
 
     with pytest.raises(ValueError, match="oneOf"):
         compile_schema({"oneOf": [{"type": "string"}]})

@@ -25,7 +25,8 @@ import openai
 
 from fusion_tool.core import fastjson
 
-#: headers httpx works out per request, or the SDK per call: not part of the template
+#: headers httpx works out per request, or the SDK per call (its own telemetry of the timeout it
+#: was given, which the learnt path leaves out): not part of the template
 _PER_REQUEST = frozenset({"content-length", "x-stainless-read-timeout"})
 
 
@@ -47,7 +48,7 @@ class Wire:
         self._client = client
         self._http: httpx2.AsyncClient = client._client
         self._url = sent.url
-        self._headers = [(k, v) for k, v in sent.headers.multi_items() if k.lower() not in _PER_REQUEST]
+        self._headers = httpx2.Headers([(k, v) for k, v in sent.headers.multi_items() if k.lower() not in _PER_REQUEST])
 
     @classmethod
     def learn(cls, client: Any, sent: httpx2.Request | None) -> Wire | None:
@@ -60,13 +61,8 @@ class Wire:
     async def send(self, body: dict[str, Any], *, stream: bool, timeout: float | None) -> Any:
         """``body`` POSTed as the template says: the answer's raw response (read), or for a
         stream the SDK's stream of chunk dicts; the SDK's typed errors as its own path raises them."""
-        headers = self._headers
-        if timeout is None:
-            limit: Any = self._client.timeout
-        else:
-            limit = httpx2.Timeout(timeout)
-            headers = [*headers, ("x-stainless-read-timeout", str(timeout))]
-        request = self._http.build_request("POST", self._url, content=fastjson.dumps(body), headers=headers,
+        limit = self._client.timeout if timeout is None else httpx2.Timeout(timeout)
+        request = self._http.build_request("POST", self._url, content=fastjson.dumps(body), headers=self._headers,
                                            timeout=limit)
         try:
             response = await self._http.send(request, stream=stream)

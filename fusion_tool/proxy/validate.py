@@ -22,7 +22,7 @@ from starlette.requests import ClientDisconnect, Request
 
 from fusion_tool.core import schemas
 from fusion_tool.core.errors import ClientGone, ProxyError
-from fusion_tool.proxy._fastschema import compile_schema
+from fusion_tool.core.fastschema import compile_schema
 
 DEFAULT_MAX_BODY_BYTES = 4 * 2**20
 

@@ -1,7 +1,8 @@
-"""A fast yes/no check for the small part of JSON Schema that ``chat_request.json`` uses.
+"""A fast yes/no check for the small part of JSON Schema that our schemas use.
 
 ``jsonschema`` walks a schema generically and spends ~0.2 ms on each chat message: 20 ms for
-a 100-message agent transcript, on every pass-through request. This compiles the schema once
+a 100-message agent transcript, on every pass-through request (``chat_request.json``), and
+about 1 ms on every judge's analysis (``analysis.json``). This compiles the schema once
 into plain Python closures (~5 µs a message) to answer "valid or not"; ``jsonschema`` still
 explains a failure, and a test holds the two to the same answers. A keyword outside the subset
 is refused at compile time, so the schema cannot outgrow this silently.
@@ -16,7 +17,7 @@ Check = Callable[[Any], bool]
 
 SUPPORTED = frozenset({
     "type", "required", "properties", "items", "enum", "const", "minItems", "minLength", "minimum",
-    "allOf", "if", "then", "$ref", "$defs", "$schema", "$id", "title", "description",
+    "allOf", "if", "then", "$ref", "$defs", "$schema", "$id", "title", "description", "additionalProperties",
 })
 
 _CLASSES = {"string": str, "array": list, "object": dict, "null": type(None)}
@@ -104,6 +105,13 @@ def _properties(props: list[tuple[str, Check]]) -> Check:
     return check
 
 
+def _only(keys: frozenset[str]) -> Check:
+    def check(v: Any) -> bool:
+        return not isinstance(v, dict) or keys.issuperset(v)
+
+    return check
+
+
 def _items(item: Check) -> Check:
     def check(v: Any) -> bool:
         if not isinstance(v, list):
@@ -160,6 +168,10 @@ def compile_schema(schema: dict[str, Any]) -> Check:
             checks.append(_required(tuple(node["required"])))
         if "properties" in node:
             checks.append(_properties([(k, build(sub)) for k, sub in node["properties"].items()]))
+        if node.get("additionalProperties", True) is not True:
+            if node["additionalProperties"] is not False:
+                raise ValueError("additionalProperties takes true or false here")
+            checks.append(_only(frozenset(node.get("properties", {}))))
         for sub in node.get("allOf", ()):
             checks.append(build(sub))
         if "if" in node:
