@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from openai.types import CompletionUsage
 
 from fusion_tool.core.usage import Call, Usage, total_cost
@@ -132,3 +134,13 @@ class _Plain:
 
 def test_a_usage_without_cost_or_extras_is_of_unknown_cost():
     assert Call.from_usage("panel", "m", _Plain()) == Call("panel", "m", 2, 3, 5, None, 0.0)
+
+
+@given(st.builds(Call, stage=st.sampled_from(["panel", "judge", "writer", "caller"]), model=st.text(max_size=10),
+                 prompt_tokens=st.integers(0, 10**6), completion_tokens=st.integers(0, 10**6),
+                 total_tokens=st.integers(0, 10**6), cost=st.none() | st.floats(0, 10, allow_nan=False),
+                 seconds=st.floats(0, 100, allow_nan=False)))
+def test_a_calls_record_holds_every_field_of_the_call(call):
+    import dataclasses
+
+    assert call.to_dict() == dataclasses.asdict(call)  # a field added to Call is a field in every record

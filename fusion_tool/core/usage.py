@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from openai.types import CompletionUsage
@@ -42,6 +42,12 @@ class Call:
     total_tokens: int = 0
     cost: float | None = None
     seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """The call as a JSON object (``dataclasses.asdict``'s result, without its deep copy)."""
+        return {"stage": self.stage, "model": self.model, "prompt_tokens": self.prompt_tokens,
+                "completion_tokens": self.completion_tokens, "total_tokens": self.total_tokens,
+                "cost": self.cost, "seconds": self.seconds}
 
     @classmethod
     def from_usage(cls, stage: str, model: str, usage: Any, seconds: float = 0.0) -> Call:
@@ -106,7 +112,7 @@ class Usage:
             "completion_tokens": self.completion_tokens,
             "total_tokens": self.total_tokens,
             "cost": self.cost,
-            "calls": [asdict(c) for c in self.calls],
+            "calls": [c.to_dict() for c in self.calls],
         }
 
     def wire(self) -> dict[str, Any]:

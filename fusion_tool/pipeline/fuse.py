@@ -74,7 +74,7 @@ class FusionResult:
         """Everything a reused result needs, as JSON (see ``pipeline.reuse``)."""
         return {"status": self.status, "responses": self.responses, "failed_models": self.failed_models,
                 "analysis": self.analysis, "error": self.error, "failure_reason": self.failure_reason,
-                "usage": [asdict(c) for c in self.usage.calls], "sources": _plain(self.sources),
+                "usage": [c.to_dict() for c in self.usage.calls], "sources": _plain(self.sources),
                 "trace": self.trace}
 
     @classmethod
