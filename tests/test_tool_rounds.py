@@ -613,3 +613,23 @@ def test_what_a_streamed_round_says_before_fusion_reaches_the_next_round(provide
     stream(wrap_openai(provider.openai(), config=config), model=AGENT,
            messages=[{"role": "user", "content": HARD}], tools=[FUSION])
     assert provider.requests_for(AGENT)[1].messages[1]["content"] == said
+
+
+async def test_a_round_whose_stream_comes_back_empty_still_closes_the_turn(provider, config):
+    # the round after fusion gets an empty stream from the provider: what was streamed stands, and
+    # the turn still ends with its closing chunk (the usage, the fusion record)
+    first: list[str] = []
+
+    def first_round_only(chunk):
+        if chunk.get("model") != AGENT:
+            return chunk
+        first.append(first[0] if first else chunk["id"])
+        return chunk if chunk["id"] == first[0] else None
+
+    provider.add(AGENT, fusion_then(Reply(text="never seen")))
+    client = reshaped_client(provider, first_round_only, config)
+    chunks = await astream(client, model=AGENT, messages=[{"role": "user", "content": HARD}], tools=[FUSION])
+    assert text_of(chunks) == "" and len(provider.requests_for(AGENT)) == 2
+    closing = chunks[-1]
+    assert closing.choices == [] and closing.fusion["status"] == "ok"
+    assert len(panel_requests(provider)) == len(PANEL)
