@@ -266,8 +266,8 @@ def test_two_workers_without_redis_continue_tool_mode_whichever_worker_gets_the_
                 pairs.append((first, second))
         startup = log.read_text()
     assert any(first != second for first, second in pairs), pairs  # continued on the other worker, too
-    line = next(line for line in startup.splitlines() if line.startswith("fusion-tool serve: "))
-    assert line.startswith("fusion-tool serve: 2 workers, shared state in SQLite at "), line
+    line = next(line for line in startup.splitlines() if line.startswith("fusion-tool proxy: "))
+    assert line.startswith("fusion-tool proxy: 2 workers, shared state in SQLite at "), line
     state_file = Path(line.split(" at ", 1)[1])
     assert not state_file.parent.exists()  # the serve parent removed it as it exited
 

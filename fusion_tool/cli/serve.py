@@ -4,19 +4,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 
-from fusion_tool.core.config import (
-    DEFAULT_GRACEFUL_SECONDS,
-    LOG_LEVELS,
-    FusionConfig,
-)
-from fusion_tool.core.config import (
-    DEFAULT_SERVE_HOST as DEFAULT_HOST,
-)
-from fusion_tool.core.config import (
-    DEFAULT_SERVE_PORT as DEFAULT_PORT,
-)
+from fusion_tool.core.config import DEFAULT_GRACEFUL_SECONDS, LOG_LEVELS
+from fusion_tool.core.config import DEFAULT_SERVE_HOST as DEFAULT_HOST
+from fusion_tool.core.config import DEFAULT_SERVE_PORT as DEFAULT_PORT
 
 
 def _positive_int(text: str) -> int:
@@ -57,12 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Serve until interrupted; a ConfigError (e.g. a public host without a token) propagates."""
     from fusion_tool.proxy.server import serve  # the proxy's imports only when it is asked for
-    from fusion_tool.state import for_workers
 
-    workers = args.workers or available_cpus()
-    redis_url = args.redis_url or FusionConfig.from_env().redis_url
-    with for_workers(workers, redis_url) as state:
-        print(f"fusion-tool serve: {workers} worker{'s' if workers > 1 else ''}, {state}", file=sys.stderr, flush=True)
-        serve(args.host, args.port, workers=workers, log_level=args.log_level,
-              max_inflight=args.max_inflight, graceful_seconds=args.graceful_timeout, redis_url=args.redis_url)
+    serve(args.host, args.port, workers=args.workers or available_cpus(), log_level=args.log_level,
+          max_inflight=args.max_inflight, graceful_seconds=args.graceful_timeout, redis_url=args.redis_url)
     return 0

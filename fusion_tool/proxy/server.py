@@ -37,6 +37,7 @@ from fusion_tool.core.serving import STARTUP_TIMEOUT, bind_tcp, serve_in_thread
 from fusion_tool.proxy.app import create_app
 from fusion_tool.proxy.auth import is_loopback
 from fusion_tool.proxy.otel import configure_tracing
+from fusion_tool.state import for_workers
 
 DEFAULT_HOST = DEFAULT_SERVE_HOST
 DEFAULT_PORT = DEFAULT_SERVE_PORT
@@ -88,6 +89,18 @@ def serve(
         raise ConfigError("workers", "at least 1")
     if workers > 1 and config is not None:
         raise ConfigError("workers", "a config object serves one worker; several read FUSION_* from the environment")
+    shared = redis_url or (config.redis_url if config is not None else FusionConfig.from_env().redis_url)
+    with for_workers(workers, shared) as state:  # several workers without Redis: one SQLite file for them
+        _serve(host, port, config=config, workers=workers, log_level=log_level, max_inflight=max_inflight,
+               keepalive_seconds=keepalive_seconds, graceful_seconds=graceful_seconds, token=token,
+               header_timeout=header_timeout, body_timeout=body_timeout, keep_alive_timeout=keep_alive_timeout,
+               redis_url=redis_url, state=state)
+
+
+def _serve(host: str, port: int, *, config: FusionConfig | None, workers: int, log_level: str | None,
+           max_inflight: int | None, keepalive_seconds: float | None, graceful_seconds: int, token: str,
+           header_timeout: float, body_timeout: float, keep_alive_timeout: float, redis_url: str | None,
+           state: str) -> None:
     level = (log_level or LogSettings.from_env().level or DEFAULT_LOG_LEVEL).lower()
     configure(level)
     options: dict[str, Any] = dict(log_level=level, access_log=False, lifespan="on",
@@ -113,7 +126,8 @@ def serve(
         raise ConfigError("port", f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     shown = f"[{host}]" if ":" in host else host
     print(f"fusion-tool proxy on http://{shown}:{sock.getsockname()[1]}/v1 "
-          f"({workers} worker{'s' if workers > 1 else ''}; Ctrl-C to stop)", file=sys.stderr, flush=True)
+          f"({workers} worker{'s' if workers > 1 else ''}; Ctrl-C to stop)\n"
+          f"fusion-tool proxy: {workers} worker{'s' if workers > 1 else ''}, {state}", file=sys.stderr, flush=True)
     uv_config = BoundedConfig(app, host=host, port=port, header_timeout=header_timeout, body_timeout=body_timeout,
                               keep_alive_timeout=keep_alive_timeout, **options)
     try:
