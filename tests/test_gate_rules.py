@@ -69,6 +69,11 @@ def test_a_long_turn_is_counted_only_as_far_as_needed():
     assert shape_of(text)[0] == "239+" and shape_of("word " * 50)[0] == "50"
 
 
+def test_a_long_turn_of_few_words_is_counted_exactly():
+    text = "abcdefghijklmno " * 100  # 1,600 characters, 100 words: its head holds fewer than 96 of them
+    assert shape_of(text)[0] == "100" and shape_of(text, min_words=9)[0] == "74+"
+
+
 def test_the_own_words_reason_reads_plus_on_a_long_turn():
     long = DEEP + " " + "We have thought about it for a long time and the team is split. " * 60
     decision = should_deliberate(long)
@@ -360,6 +365,8 @@ def test_sentences_end_at_a_mark_and_a_space_or_at_a_line_break():
     ("more or less red, green, blue", 0, False), ("Red, green, or blue more or less?", 3, True),
     ("one two three four five six seven eight, short, or other?", 3, True),  # items of up to 8 words
     ("one two three four five six seven eight nine, short, or other?", 2, True),
+    ("one two three four five six seven more or less, short, or other?", 3, True),  # an idiom is no word
+    (" or tea?", 0, False), ("x: or tea?", 2, True),
     ("甲乙丙丁，短，还是长？", 3, True), ("甲乙丙丁戊己庚辛壬癸子丑寅卯辰巳午未，短，还是长？", 2, True),
     ("x, y or z. Then: p, q, or r?", 3, True),
     ("Options:\n1. rent\n2. buy\n3. wait", 3, False), ("1) first\n2) second", 2, False),
@@ -384,7 +391,7 @@ def test_options_are_read_in_the_first_and_last_six_sentences_of_a_long_turn():
 
 @pytest.mark.parametrize("text, n", [
     ("I paid $40 and 3 items, 2.5 kg", 5), ("x2 y3 abc 4", 3), ("two kids, three cats", 0),
-    ("in usd and eur, 10% off, £5 €6 ¥7 ₹8 ₩9 ₽1", 16), ("no numbers here", 0),
+    ("in usd and eur, 10% off, £5 €6 ¥7 ₹8 ₩9 ₽1", 16), ("no numbers here", 0), ("don't stop the e-mail now", 0),
 ])
 def test_numbers_are_digits_money_signs_and_currencies(text, n):
     assert _numbers(prepare(text), text, 0) == n
@@ -572,3 +579,50 @@ def test_the_pasted_share_of_a_turn():
     assert pasted_share("  abcd  ", " ab ") == 0.5 and pasted_share("abc", "a") == 0.667
     text = "Here is the email:\n\n" + PROSE
     assert shape_of(text)[1].values["pasted"] == pasted_share(text, "Here is the email:") > 0.8
+
+
+QUESTION_80 = " ".join(["word"] * 79) + " ok?"  # a question back of 80 words ends a paste; 81 do not
+
+
+@pytest.mark.parametrize("text, own", [
+    ("Here is the email:\n\n" + PROSE + "\n\n" + QUESTION_80, "Here is the email:\n" + QUESTION_80),
+    ("Here is the email:\n\n" + PROSE + "\n\nword " + QUESTION_80, "Here is the email:"),
+    ("以下の文章を訳して：\n" + "今日は天気がいいので公園に行きました。" * 3 + "\n\nこれでいい？", "以下の文章を訳して："),
+    ("原文：今日は天気がいい\n\n" + PROSE, "原文：今日は天気がいい"),
+    ("Here is the email：\n" + PROSE + "\n\nok؟", "Here is the email：\nok؟"),
+    ("Here is the email:\n" + PROSE + "\n\nok？", "Here is the email:\nok？"),
+    ("Notes:\n" + PROSE, "Notes:"), ("My notes:\n" + PROSE, "My notes:"),  # notes are material
+    ("Context and more background:\n" + PROSE, "Context and more background:\n" + PROSE),  # own, at the end
+    ("Dear team, here is the plan in short, please read it:\n" + PROSE,
+     "Dear team, here is the plan in short, please read it:"),
+    ("Translate this.\n\n" + PROSE + "\n\nIs it long? Really long?", "Translate this.\n\nIs it long? Really long?"),
+    ("Translate this\nfor me\nnow\nplease\nok\nthanks\n\n" + PROSE, "Translate this\nfor me\nnow\nplease\nok\nthanks\n"),
+    ("Translate this\nfor me\nnow\nplease\nok\nthanks\nbye\n\n" + PROSE,  # a first paragraph of 7 lines is no ask
+     "Translate this\nfor me\nnow\nplease\nok\nthanks\nbye\n\n" + PROSE),
+    ("\n\nTranslate this.\n\n" + PROSE, "\n\nTranslate this.\n\n" + PROSE),
+    ("Translate this.\n\n\n\n" + PROSE, "Translate this.\n\n\n"), ("Translate this.\n\n", "Translate this.\n\n"),
+    ("Please translate it.\n\n" + PROSE + "\n\nIs it ok?", "Please translate it.\n\nIs it ok?"),
+    ("Can you check it.\n\n" + PROSE, "Can you check it.\n\n" + PROSE),  # neither material named nor a transformation
+    ("Please now " + " ".join(["summarise this email"] * 26) + ".\n\n" + PROSE,  # an ask of 80 words at most
+     "Please now " + " ".join(["summarise this email"] * 26) + ".\n"),
+    ("Please now too " + " ".join(["summarise this email"] * 26) + ".\n\n" + PROSE,
+     "Please now too " + " ".join(["summarise this email"] * 26) + ".\n\n" + PROSE),
+])
+def test_where_a_paste_ends(text, own):
+    assert own_text(text) == own
+
+
+LONG_PROSE = " ".join(["word"] * 90) + "."
+
+
+@pytest.mark.parametrize("text, own", [
+    ("Here is the email:\n\n" + PROSE + "\n\nIs it ok?\n\n" + LONG_PROSE, "Here is the email:\nIs it ok?\n\n" + LONG_PROSE),
+    ("Here is the email:\n\n" + PROSE + "\n\nIs it ok?\n" + LONG_PROSE, "Here is the email:"),  # one paragraph of 92 words
+    ("Here is the email:\n\n" + PROSE + "\n\n" + " ".join(["word"] * 40) + "\n" + QUESTION_80.split(" ", 40)[40],
+     "Here is the email:\n" + " ".join(["word"] * 40) + "\n" + QUESTION_80.split(" ", 40)[40]),  # 80 words on two lines
+    ('    "one two three four five"\nmine', "    \nmine"),
+    ("Here is the email:", "Here is the email:"), ("Here is the email:\n\n", "Here is the email:"),
+    ("Here is the email:\n---\n" + PROSE + "\n---\nIs it ok?", "Here is the email:"),  # one paragraph  # a quotation gone leaves its line, not a line of code
+])
+def test_where_a_paste_ends_on_paragraphs(text, own):
+    assert own_text(text) == own

@@ -100,21 +100,17 @@ def _options(own: str) -> tuple[int, bool]:
     if not any(w in low for w in _OR):
         return min(_numbered(own), 6), False
     for idiom in _OR_IDIOMS:
-        if idiom in low:
-            low = low.replace(idiom, " ")
-    sentences = _sentences(low)
-    if len(sentences) > 2 * OPTION_SENTENCES:  # the alternatives asked about sit at the ends of a long turn
-        sentences = sentences[:OPTION_SENTENCES] + sentences[-OPTION_SENTENCES:]
-    for sentence in sentences:
+        low = low.replace(idiom, " ")
+    sentences = _sentences(low)  # the alternatives asked about sit at the ends of a long turn: 6 from each
+    for sentence in sentences[:OPTION_SENTENCES] + sentences[OPTION_SENTENCES:][-OPTION_SENTENCES:]:
         found = _OR_RX.search(sentence)
-        cut = found.start() if found else -1
+        cut = found.start() if found else 0
         if cut > 0:
             head = _COLON.split(sentence[:cut])[-1]  # a colon introduces the list
             items = [p for p in _LIST_SEP.split(head) if p.strip()]
             listed = 0  # the short items before "or", counted back from it: "A, B, or C" / "A, B or C"
             for item in reversed(items):
-                n = len(item.split())  # at least the item's words, and cheap; exact when it matters
-                if (n > LIST_ITEM_MAX_WORDS or not item.isascii()) and count_words(item) > LIST_ITEM_MAX_WORDS:
+                if count_words(item) > LIST_ITEM_MAX_WORDS:
                     break
                 listed += 1
             best = max(best, max(listed, 1) + 1)

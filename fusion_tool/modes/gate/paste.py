@@ -101,39 +101,27 @@ def own_text(text: str) -> str:
         text = _strip_fences(text)
     if any(mark in text for mark in _QUOTE_MARKS) or _single_quote_opens(text):  # most turns quote nothing
         text = QUOTED.sub(lambda m: REMOVED if count_words(m.group()) > QUOTE_MAX_WORDS else m.group(), text)
-    lines, kept, i = text.split("\n"), [], 0
+    lines, kept, skip_to = text.split("\n"), [], 0  # for loops and bounded searches: no line is read twice
     paste_after = _ask_then_paste(lines)
-    while i < len(lines):
+    for i, line in enumerate(lines):
+        if i < skip_to:
+            continue
         if i == paste_after:  # the ask came first and named its material; what follows is the material
-            while i < len(lines) and lines[i].strip():
-                i += 1
-            while i < len(lines) and (lines[i - 1].strip() or not _resumes(lines, i)):
-                i += 1
-            continue
-        line = lines[i]
-        if SEPARATOR.match(line):  # a block set off by separator lines is pasted
-            end = next((j for j in range(i + 1, len(lines)) if SEPARATOR.match(lines[j])), None)
-            i = (end if end is not None else i) + 1
-            continue
-        if _is_lead_in(lines, i):
+            skip_to = _paste_end(lines, i)
+        elif SEPARATOR.match(line):  # a block set off by separator lines is pasted
+            skip_to = next((j for j in range(i + 1, len(lines)) if SEPARATOR.match(lines[j])), i) + 1
+        elif _is_lead_in(lines, i):
             kept.append(line.split(":", 1)[0] if LABEL_LINE.match(line) else line)
-            i += 1
-            while i < len(lines) and not lines[i].strip():
-                i += 1
-            if i < len(lines) and lines[i].strip().startswith(REMOVED):
-                continue  # the lead-in introduced a quotation or a fence, already gone
-            while i < len(lines) and lines[i].strip():  # the paragraph after a lead-in is pasted
-                i += 1
-            while i < len(lines) and (lines[i - 1].strip() or not _resumes(lines, i)):
-                i += 1
-            continue
-        if line.lstrip().startswith(">"):
+            skip_to = next((j for j in range(i + 1, len(lines)) if lines[j].strip()), len(lines))
+            if skip_to < len(lines) and not lines[skip_to].strip().startswith(REMOVED):
+                skip_to = _paste_end(lines, skip_to)  # the paragraph after a lead-in is pasted
+            # (a lead-in that introduced a quotation or a fence: it is already gone)
+        elif line.lstrip().startswith(">"):
             pass
         elif not _looks_like_data(line):
             kept.append(line)
         elif ":" in line and not _looks_like_data(line.split(":", 1)[0]):
             kept.append(line.split(":", 1)[0])  # "Sort these names: Zoe, Adam, ..." keeps the ask
-        i += 1
     return "\n".join(kept).replace(REMOVED, "")
 
 
@@ -215,10 +203,15 @@ def _ask_then_paste(lines: list[str]) -> int | None:
     return start if count_words(" ".join(rest)) >= PASTE_MIN_WORDS else None
 
 
+def _paste_end(lines: list[str], start: int) -> int:
+    """Where the paste starting at line ``start`` ends: after its paragraph, at the next paragraph that is
+    a short question back to the assistant (or the end)."""
+    end = next((j for j in range(start, len(lines)) if not lines[j].strip()), len(lines))
+    return next((j for j in range(end, len(lines)) if not lines[j - 1].strip() and _resumes(lines, j)), len(lines))
+
+
 def _resumes(lines: list[str], start: int) -> bool:
     """Is the paragraph at ``start`` a short question back to the assistant (the paste has ended)?"""
-    end = start
-    while end < len(lines) and lines[end].strip():
-        end += 1
+    end = next((j for j in range(start, len(lines)) if not lines[j].strip()), len(lines))
     paragraph = " ".join(lines[start:end]).strip()
     return any(q in paragraph for q in _QUESTION) and count_words(paragraph) <= RESUME_MAX_WORDS
