@@ -4,7 +4,7 @@ One hop, in order (redirects repeat every step for the next hop, at most ``max_r
 
 1. parse with ``httpx.URL`` (:func:`~fusion_tool.pipeline.research.urls.parse_url`: http/https only,
    no userinfo, backslashes or control characters);
-2. domain rules (``allowed_domains``/``blocked_domains``/plugin ``excluded_domains``);
+2. domain rules (``allowed_domains``/``blocked_domains``/plugin ``excluded_domains``), and no port past 65535;
 3. host policy: IP literals in any spelling and names (``localhost``, metadata names...);
 4. resolve the name **once** and check **every** address;
 5. connect to the first checked address (the URL is rewritten to the IP; the ``Host`` header and
