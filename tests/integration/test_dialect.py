@@ -12,7 +12,6 @@ import time
 import httpx
 import openai
 import pytest
-from openai.types.chat import ChatCompletionChunk
 
 try:  # where it lives once moved next to upstream.py
     from fusion_tool.provider import dialect as dialects
@@ -88,12 +87,12 @@ def test_a_refused_max_completion_tokens_switches_to_max_tokens():
     assert dialect.token_limit == "max_tokens"
 
 
-def completion(tokens: int) -> openai.types.chat.ChatCompletion:
-    return openai.types.chat.ChatCompletion.model_validate({
+def completion(tokens: int) -> dict:
+    return {
         "id": "c", "object": "chat.completion", "created": 0, "model": "m",
         "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "x"}}],
         "usage": {"prompt_tokens": 1, "completion_tokens": tokens, "total_tokens": tokens + 1},
-    })
+    }
 
 
 def test_an_ignored_cap_is_noticed():
@@ -119,25 +118,25 @@ def test_declarations_are_copied_into_each_new_dialect():
     assert dialects.dialect_for(url) == Dialect()
 
 
-def chunk(delta: dict) -> ChatCompletionChunk:
-    return ChatCompletionChunk.model_validate({
+def chunk(delta: dict) -> dict:
+    return {
         "id": "c", "object": "chat.completion.chunk", "created": 0, "model": "m",
         "choices": [{"index": 0, "delta": delta, "finish_reason": None}],
-    })
+    }
 
 
-def llama_tool_deltas(name: str, pieces: list[str]) -> list[ChatCompletionChunk]:
+def llama_tool_deltas(name: str, pieces: list[str]) -> list[dict]:
     """Tool-call deltas as llama-cpp-python streams them: the name and id in every one."""
     return [chunk({"tool_calls": [{"index": 0, "id": "call_1", "type": "function",
                                    "function": {"name": name, "arguments": piece}}]}) for piece in pieces]
 
 
-def gathered(chunks: list[ChatCompletionChunk]) -> tuple[str, str]:
+def gathered(chunks: list[dict]) -> tuple[str, str]:
     name = arguments = ""
     for c in chunks:
-        for d in c.choices[0].delta.tool_calls or []:
-            name += d.function.name or ""
-            arguments += d.function.arguments or ""
+        for d in c["choices"][0]["delta"].get("tool_calls") or []:
+            name += d["function"].get("name") or ""
+            arguments += d["function"].get("arguments") or ""
     return name, arguments
 
 
@@ -177,10 +176,10 @@ class LlamaLike:
             return httpx.Response(500, json={"message": PARTS_500})
         written = body.get("max_tokens") or 200  # max_completion_tokens is ignored
         if body.get("stream"):
-            events = [c.model_dump_json(exclude_none=True) for c in llama_tool_deltas("fusion", ['{"prompt": ', '"x"}'])]
+            events = [json.dumps(c) for c in llama_tool_deltas("fusion", ['{"prompt": ', '"x"}'])]
             text = "".join(f"data: {e}\n\n" for e in events) + "data: [DONE]\n\n"
             return httpx.Response(200, text=text, headers={"content-type": "text/event-stream"})
-        return httpx.Response(200, json=completion(written).model_dump())
+        return httpx.Response(200, json=completion(written))
 
 
 def upstream_for(server: LlamaLike, url: str = "http://127.0.0.1:2/v1") -> tuple[Upstream, list[float]]:
@@ -215,7 +214,7 @@ async def test_an_ignored_cap_is_sent_as_max_tokens_from_then_on():
                                        max_completion_tokens=20)
     second, _ = await upstream.complete("panel", model="m", messages=[{"role": "user", "content": "x"}],
                                         max_completion_tokens=20)
-    assert first.usage.completion_tokens == 200 and second.usage.completion_tokens == 20
+    assert first["usage"]["completion_tokens"] == 200 and second["usage"]["completion_tokens"] == 20
     assert "max_tokens" not in server.bodies[0] and server.bodies[1]["max_tokens"] == 20
 
 
@@ -228,7 +227,7 @@ async def test_a_declared_server_is_capped_from_the_first_call():
         upstream, _ = upstream_for(server, url)
         result, _ = await upstream.complete("panel", model="m", messages=[{"role": "user", "content": "x"}],
                                             max_completion_tokens=20)
-        assert result.usage.completion_tokens == 20
+        assert result["usage"]["completion_tokens"] == 20
     finally:
         dialects.forget(url)
 
