@@ -38,6 +38,7 @@ def eligible(client: Any) -> bool:
             and getattr(client, "_api_key_provider", None) is None
             and getattr(client, "_idempotency_header", None) is None
             and client.custom_auth is None
+            and (client.timeout is None or isinstance(client.timeout, (int, float, httpx2.Timeout)))
             and isinstance(getattr(client, "_client", None), httpx2.AsyncClient))
 
 
