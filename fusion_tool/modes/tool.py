@@ -30,7 +30,7 @@ from fusion_tool.provider.upstream import Upstream
 
 log = get_logger("fusion_tool.tool_mode")
 
-MAX_ROUNDS = 6  # model calls per request; past it the last answer is returned as it is
+MAX_ROUNDS = 6  # model calls per request; past it the last answer is returned, without fusion's calls
 CAPPED = {
     "status": "error",
     "error": "fusion already ran for this turn; answer from its result",
@@ -229,7 +229,7 @@ async def complete(
             last = item
     completion = last.completion
     assert completion is not None
-    if last.user_calls:
+    if last.user_calls or chat.tool_calls(completion):  # at the round ceiling, fusion's calls are still there
         completion = _only_calls(completion, last.user_calls)
     return shape.finish(completion, turn.usage, turn.record(), turn.sources)
 
@@ -248,7 +248,14 @@ def _without_calls(exchange: list[dict[str, Any]], ids: set[str]) -> list[dict[s
 
 
 def _only_calls(completion: dict[str, Any], calls: list[dict[str, Any]]) -> dict[str, Any]:
-    completion["choices"][0]["message"]["tool_calls"] = calls
+    """The answer with only the caller's own ``calls``: fusion's never leave (with none left, it stops)."""
+    choice = completion["choices"][0]
+    if calls:
+        choice["message"]["tool_calls"] = calls
+    else:
+        choice["message"].pop("tool_calls", None)
+        if choice.get("finish_reason") == "tool_calls":
+            choice["finish_reason"] = "stop"
     return completion
 
 
@@ -258,6 +265,7 @@ async def _ask_streamed(
     """One streamed model call: content chunks as they come; tool-call deltas gathered."""
     params = {**turn.request(), "stream_options": {"include_usage": True}}
     gathered = _Gathered()
+    said: list[str] = []  # this round's words: the caller has them, and so does the next round
     async for chunk in upstream.stream(deadline=deadline, **params):
         out.last = chunk
         if chunk.get("usage") is not None:
@@ -270,12 +278,12 @@ async def _ask_streamed(
                 continue
             if delta.get("content") or delta.get("role") or finish:
                 if finish == "tool_calls" or (finish and gathered.calls):
-                    gathered.finish = finish
-                    continue
-                turn.text.append(delta.get("content") or "")
+                    continue  # the round's finish: the caller's calls get one of their own
+                said.append(delta.get("content") or "")
                 yield {**chunk, "usage": None}
+    turn.text.extend(said)
     turn.usage.add(Call.from_usage("caller", params["model"], gathered.usage))
-    out.message = {"role": "assistant", "content": "", "tool_calls": gathered.list()}
+    out.message = {"role": "assistant", "content": "".join(said), "tool_calls": gathered.list()}
 
 
 async def stream(
@@ -291,8 +299,10 @@ async def stream(
             yield item
             continue
         template = item.last or template
-        if item.user_calls and template is not None:
+        if template is not None and item.user_calls:
             yield _calls_chunk(template, item.user_calls)
+        elif template is not None and item.message.get("tool_calls"):  # the round ceiling: fusion's calls stay here
+            yield {**template, "usage": None, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
     if template is not None:
         record = turn.record()
         shape.stream_citations("".join(turn.text), record, turn.sources)
@@ -305,7 +315,6 @@ class _Gathered:
     def __init__(self) -> None:
         self.calls: dict[int, dict[str, Any]] = {}
         self.usage: Any = None
-        self.finish: str | None = None
 
     def add(self, deltas: list[dict[str, Any]]) -> None:
         for d in deltas:
