@@ -111,7 +111,7 @@ def own_text(text: str) -> str:
         elif SEPARATOR.match(line):  # a block set off by separator lines is pasted
             skip_to = next((j for j in range(i + 1, len(lines)) if SEPARATOR.match(lines[j])), i) + 1
         elif _is_lead_in(lines, i):
-            kept.append(line.split(":", 1)[0] if LABEL_LINE.match(line) else line)
+            kept.append(line.partition(":")[0] if LABEL_LINE.match(line) else line)
             skip_to = next((j for j in range(i + 1, len(lines)) if lines[j].strip()), len(lines))
             if skip_to < len(lines) and not lines[skip_to].strip().startswith(REMOVED):
                 skip_to = _paste_end(lines, skip_to)  # the paragraph after a lead-in is pasted
@@ -120,8 +120,8 @@ def own_text(text: str) -> str:
             pass
         elif not _looks_like_data(line):
             kept.append(line)
-        elif ":" in line and not _looks_like_data(line.split(":", 1)[0]):
-            kept.append(line.split(":", 1)[0])  # "Sort these names: Zoe, Adam, ..." keeps the ask
+        elif ":" in line and not _looks_like_data(line.partition(":")[0]):
+            kept.append(line.partition(":")[0])  # "Sort these names: Zoe, Adam, ..." keeps the ask
     return "\n".join(kept).replace(REMOVED, "")
 
 
@@ -212,6 +212,6 @@ def _paste_end(lines: list[str], start: int) -> int:
 
 def _resumes(lines: list[str], start: int) -> bool:
     """Is the paragraph at ``start`` a short question back to the assistant (the paste has ended)?"""
-    end = next((j for j in range(start, len(lines)) if not lines[j].strip()), len(lines))
+    end = next((j for j in range(start, len(lines)) if not lines[j].strip()), None)  # None: to the last line
     paragraph = " ".join(lines[start:end]).strip()
     return any(q in paragraph for q in _QUESTION) and count_words(paragraph) <= RESUME_MAX_WORDS
