@@ -74,6 +74,14 @@ def test_a_long_turn_of_few_words_is_counted_exactly():
     assert shape_of(text)[0] == "100" and shape_of(text, min_words=9)[0] == "74+"
 
 
+def test_the_floor_moves_the_length_the_features_read():
+    text = "abcdefghijklmno " * 100
+    assert should_deliberate(text, config=GateConfig(min_words=9)).reasons[1] == "own words: 74+"
+    assert should_deliberate(text).reasons[1] == "own words: 100"
+    lower = should_deliberate(DEEP, config=GateConfig(min_words=6))
+    assert lower.score > should_deliberate(DEEP).score  # the same turn is longer against a lower floor
+
+
 def test_the_own_words_reason_reads_plus_on_a_long_turn():
     long = DEEP + " " + "We have thought about it for a long time and the team is split. " * 60
     decision = should_deliberate(long)
@@ -308,15 +316,15 @@ def test_the_strongest_family_wins_and_the_first_listed_on_a_tie():
 
 def test_a_tactical_name_says_which_transformation():
     assert reasons.name(_seen(), TACTICAL, False) == "tactical: transform supplied material"
-    assert reasons.name(_seen(), None, False) == "tactical: transform supplied material"
+    assert reasons.tactical(_seen()) == "tactical: transform supplied material"
     hits = {"transform:rewrite": {"rewrite"}, "transform:fix": {"fix"}}
-    assert reasons.name(_seen(hits, transform=0.75), None, False) == "tactical: fix supplied code"
+    assert reasons.tactical(_seen(hits, transform=0.75)) == "tactical: fix supplied code"
     assert reasons.name(_seen(hits, transform=0.75, lookup=0.5), TACTICAL, False) == "tactical: fix supplied code"
     assert reasons.name(_seen(hits, transform=0.5, lookup=0.5), TACTICAL, False) == "tactical: lookup"
-    assert reasons.name(_seen(hits, transform=0.75, lookup=0.5, decide=0.9), None, False) == (
+    assert reasons.tactical(_seen(hits, transform=0.75, lookup=0.5, decide=0.9)) == (
         "tactical: fix supplied code")  # the veto names the transformation, whatever the judgement cues
     for kind, named in reasons.TRANSFORM_NAMES.items():
-        assert reasons.name(_seen({f"transform:{kind}": {"x"}}, transform=0.5), None, False) == f"tactical: {named}"
+        assert reasons.tactical(_seen({f"transform:{kind}": {"x"}}, transform=0.5)) == f"tactical: {named}"
 
 
 def test_a_plain_name():
@@ -632,3 +640,24 @@ LONG_PROSE = " ".join(["word"] * 90) + "."
 ])
 def test_where_a_paste_ends_on_paragraphs(text, own):
     assert own_text(text) == own
+
+
+WORDS = PROSE.split()
+LOOK = "Look at what they wrote:"  # a bare colon: what follows is pasted if it is long prose, not points
+
+
+@pytest.mark.parametrize("text, pasted", [
+    ("I wrote this email.\n\n" + " ".join(WORDS[:30]), True),  # the ask named its material; 30 words follow
+    ("I wrote this email.\n\n" + " ".join(WORDS[:14]) + " -\n" + " ".join(WORDS[14:29]), False),  # 29 words
+    ("Email background:\n" + PROSE, False), ("The email background:\n" + PROSE, False),  # own context, 3 words at most
+    ("The email background here:\n" + PROSE, True),  # four words: the material it names decides
+    ("My plan, in a nutshell:\n" + PROSE, True),  # the own cue is not in its last three words
+    (LOOK + "\n" + "\n".join(WORDS[:18]) + "\n" + " ".join(WORDS[18:24]) + "\n" + " ".join(WORDS[24:30]), True),
+    (LOOK + "\n" + "\n".join(WORDS[:20]) + "\n" + " ".join(WORDS[20:30]), False),  # 20 lines are read ahead
+    (LOOK + "\n5X " + " ".join(WORDS[:20]) + "\n5X " + " ".join(WORDS[:20]), True),  # "5X" is no numbered point
+    (LOOK + "\n" + " ".join(WORDS[:14]) + " -\n" + " ".join(WORDS[14:29]), False),  # 29 words
+    (LOOK + "\n- " + PROSE + "\n" + PROSE, False),  # half of it points
+])
+def test_what_a_lead_in_introduces(text, pasted):
+    first = text.split("\n\n")[0] if text.startswith("I wrote") else text.split("\n")[0]
+    assert own_text(text) == (first + ("\n" if text.startswith("I wrote") else "") if pasted else text)

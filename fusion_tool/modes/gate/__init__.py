@@ -100,11 +100,11 @@ def should_deliberate(messages: list[dict] | str, *, config: GateConfig | None =
         return Decision(False, 0.0, ("turn is tool results only",) if _ends_in_tool_results(messages)
                         else ("no user turn",))
     counted, seen = shape_of(text, config.min_words)
-    n_words = int(counted.rstrip("+"))
+    n_words = int(counted.removesuffix("+"))
     if n_words < config.min_words and not force:
         return Decision(False, 0.0, (f"short: {n_words} words < {config.min_words}",))
     if not force and transforms_supplied_material(seen):
-        return Decision(False, 0.0, (reasons.name(seen, None, False), f"own words: {counted}", reasons.cues(seen),
+        return Decision(False, 0.0, (reasons.tactical(seen), f"own words: {counted}", reasons.cues(seen),
                                      "veto: a transformation of supplied material"))
     verdict = classify(seen)
     passed = verdict.score >= config.threshold

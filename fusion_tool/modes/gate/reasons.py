@@ -30,9 +30,9 @@ def _strongest(shape: Shape, families: tuple[str, ...]) -> str | None:
     return max(scored)[2] if scored else None
 
 
-def name(shape: Shape, verdict: Verdict | None, deliberate: bool) -> str:
-    """The shape, as the first reason of a decision above the floor (``verdict`` None: the tactical veto)."""
-    if verdict is not None and (deliberate or verdict.shape == "deliberate"):
+def name(shape: Shape, verdict: Verdict, deliberate: bool) -> str:
+    """The shape, as the first reason of a decision the model made."""
+    if deliberate or verdict.shape == "deliberate":
         family = _strongest(shape, JUDGEMENT_FAMILIES)
         kind = DELIBERATE_KINDS[family] if family else "situation with stakes"
         if kind == "decision" and (shape.values["constraint"] or shape.numbers >= 2):
@@ -44,14 +44,19 @@ def name(shape: Shape, verdict: Verdict | None, deliberate: bool) -> str:
         if domains:
             details.append("stakes: " + ", ".join(domains))
         return ("deliberate" if deliberate else "below threshold") + ": " + ", ".join(details)
-    if verdict is None or verdict.shape == "tactical":
-        family = _strongest(shape, ("lookup", "code_task", "chore", "transform"))
-        if family == "transform" or family is None:
-            kinds = [k for k in TRANSFORM_KINDS if f"transform:{k}" in shape.hits]
-            return "tactical: " + (TRANSFORM_NAMES[kinds[0]] if kinds else "transform supplied material")
-        return "tactical: " + TACTICAL_KINDS[family]
+    if verdict.shape == "tactical":
+        return tactical(shape)
     family = _strongest(shape, PLAIN_FAMILIES)
     return "plain: " + (PLAIN_KINDS[family] if family else "no judgement asked")
+
+
+def tactical(shape: Shape) -> str:
+    """The tactic asked, as the first reason of a tactical verdict or of the veto."""
+    family = _strongest(shape, ("lookup", "code_task", "chore", "transform"))
+    if family == "transform" or family is None:
+        kinds = [k for k in TRANSFORM_KINDS if f"transform:{k}" in shape.hits]
+        return "tactical: " + (TRANSFORM_NAMES[kinds[0]] if kinds else "transform supplied material")
+    return "tactical: " + TACTICAL_KINDS[family]
 
 
 def cues(shape: Shape, limit: int = 5) -> str:
