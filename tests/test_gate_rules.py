@@ -661,3 +661,27 @@ LOOK = "Look at what they wrote:"  # a bare colon: what follows is pasted if it 
 def test_what_a_lead_in_introduces(text, pasted):
     first = text.split("\n\n")[0] if text.startswith("I wrote") else text.split("\n")[0]
     assert own_text(text) == (first + ("\n" if text.startswith("I wrote") else "") if pasted else text)
+
+
+# ---------------------------------------------------------------------------- properties of own words
+
+VOCAB = ("we", "should", "the", "team", "decide", "risk", "money", "why", "is", "it", "a", "plan", "my", "data",
+         "email", "code", "this", "translate", "here", "notes", "or", "and", "not", "text", "list", "évidence", "计划")
+PLAIN_LINE = st.tuples(st.lists(st.sampled_from(VOCAB), min_size=1, max_size=12), st.sampled_from(["", ".", "?", "!"]))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(PLAIN_LINE, min_size=1, max_size=6))
+def test_prose_with_nothing_pasted_is_all_own_words(lines):
+    text = "\n".join(" ".join(words) + end for words, end in lines)
+    assert own_text(text) == text
+    assert count_words(own_text(text)) == count_words(text)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(PLAIN_LINE, min_size=1, max_size=3), st.text(st.characters(blacklist_characters="`~\r"), max_size=300),
+       st.sampled_from(["```", "~~~", "```python"]))
+def test_fenced_material_adds_no_own_words_whatever_it_says(lines, material, fence):
+    ask = "\n".join(" ".join(words) + end for words, end in lines)
+    fenced = f"{ask}\n{fence}\n{material}\n{fence[:3]}"
+    assert count_words(own_text(fenced)) == count_words(own_text(ask)) == count_words(ask)
