@@ -543,7 +543,7 @@ FIRST_29, FIRST_30 = " ".join(PROSE.split()[:29]), " ".join(PROSE.split()[:30])
     ("Sort these names: Zoe, Adam, Bob, Carl, Dan", "Sort these names: Zoe, Adam, Bob, Carl, Dan"),
     ("Sort: Zoe, Adam, Bob, Carl\nmine", "Sort\nmine"), ("Sort: a,b: c,d,e\nmine", "Sort\nmine"),
     ("Sort: a,b,c,d:e\nmine", "Sort\nmine"), ("x = f(a); y = g(b): a,b,c,d\nmine", "mine"),
-    ("  > quoted\nmine", "mine"), ("Text: a: b\n\n" + PROSE, "Text"),
+    ("  > the committee weighed the evidence\nmine", "mine"),  # a quote line, indented or not ("Text: a: b\n\n" + PROSE, "Text"),
     # a label line keeps its label; a lead-in takes the paragraph after it, up to a short question back
     ("Text: hello\n\n" + PROSE + "\n\nok?", "Text\nok?"),
     ("Here is the email:\n\n" + PROSE + "\n\nIs this tone ok for my boss?", "Here is the email:\nIs this tone ok for my boss?"),
