@@ -522,6 +522,8 @@ FIRST_29, FIRST_30 = " ".join(PROSE.split()[:29]), " ".join(PROSE.split()[:30])
     ("Fix ```x``` a b", "Fix \n\n a b"), ("Fix ```x```ab c", "Fix \n\nab c"),
     ("Open ~~~ never closed words here", "Open \n\n"),
     ("a ```x``` b ~~~y~~~ c ```z", "a \n\n b \n\n c \n\n"), ("a ~~~x``` b", "a \n\n b"),
+    ("```x``` a b", "\n\n a b"), ("~~~x~~~ a", "\n\n a"), ("a ~~~x~~~ b ~~~y~~~ c", "a \n\n b \n\n c"),
+    ("a ``````", "a \n\n"), ("a ```` b", "a \n\n"),
     # quotations longer than four words
     ('He said "one two three four" ok', 'He said "one two three four" ok'),
     ('He said "one two three four five" ok', "He said  ok"),

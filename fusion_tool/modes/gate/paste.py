@@ -91,8 +91,7 @@ BULLET = "-*•·"
 _CODE_CHAR = re.compile("[" + re.escape(CODE_CHARS) + "]")
 _QUESTION = ("?", "？", "؟")
 _QUOTE_MARKS = ('"', "“", "«", "„", "「", "『")
-_FENCE = re.compile("```|~~~")
-_QUOTE_OPENS = re.compile(r"(?<!\w)'")  # \w: str.isalnum() or "_"
+_QUOTE_OPENS = re.compile(r"'(?<!\w')")  # \w: str.isalnum() or "_"; the quote first, so re looks for it alone
 
 
 def own_text(text: str) -> str:
@@ -126,15 +125,24 @@ def own_text(text: str) -> str:
 
 
 def _strip_fences(text: str) -> str:
-    """Each block from a ``` or ~~~ to the next one (or the end) goes (the marks found in one pass: a
-    lazy regex over a long fence costs a check per character)."""
-    marks = [m.start() for m in _FENCE.finditer(text)]
+    """Each block from a ``` or ~~~ to the next one (or the end) goes (str.find: a lazy regex over a
+    long fence costs a check per character, and so does a search for either mark)."""
     out, i = [], 0
-    for start, end in zip(marks[::2], [*marks[1::2], len(text)]):  # an unclosed fence runs to the end
+    for _ in range(text.count("```") + text.count("~~~")):  # a block takes a mark or two: bounded
+        start = _next_fence(text, i)
+        if start is None:
+            break
+        end = _next_fence(text, start + 3)
         out.append(text[i:start] + f"\n{REMOVED}\n")
+        if end is None:
+            return "".join(out)
         i = end + 3
-    out.append(text[i:])
-    return "".join(out)
+    return "".join(out) + text[i:]
+
+
+def _next_fence(text: str, i: int) -> int | None:
+    hits = [j for j in (text.find("```", i), text.find("~~~", i)) if j >= 0]
+    return min(hits) if hits else None
 
 
 def _single_quote_opens(text: str) -> bool:
