@@ -5,6 +5,7 @@ The CLI draws its live panel from these; a user may pass ``on_event`` to :func:`
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -50,9 +51,10 @@ class Emitter:
         self._log = log.bind(**context) if context else log
 
     def __call__(self, kind: str, model: str, index: int | None = None, **data: Any) -> None:
-        level = "warning" if kind.endswith("_failed") else "info"
-        logged = {k: v for k, v in data.items() if k not in UNLOGGED}
-        getattr(self._log, level)(kind, model=model, seat=index, **logged)
+        failed = kind.endswith("_failed")
+        if self._log.isEnabledFor(logging.WARNING if failed else logging.INFO):  # not built only to be dropped
+            logged = {k: v for k, v in data.items() if k not in UNLOGGED}
+            (self._log.warning if failed else self._log.info)(kind, model=model, seat=index, **logged)
         telemetry.on_event(kind, model, index, data)  # the stage's span, and the metrics
         if self._listener is not None:
             try:
