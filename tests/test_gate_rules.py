@@ -523,7 +523,7 @@ FIRST_29, FIRST_30 = " ".join(PROSE.split()[:29]), " ".join(PROSE.split()[:30])
     ("Open ~~~ never closed words here", "Open \n\n"),
     ("a ```x``` b ~~~y~~~ c ```z", "a \n\n b \n\n c \n\n"), ("a ~~~x``` b", "a \n\n b"),
     ("```x``` a b", "\n\n a b"), ("~~~x~~~ a", "\n\n a"), ("a ~~~x~~~ b ~~~y~~~ c", "a \n\n b \n\n c"),
-    ("a ``````", "a \n\n"), ("a ```` b", "a \n\n"),
+    ("a ``````", "a \n\n"), ("a ```` b", "a \n\n"), ("a `````` b", "a \n\n b"),  # an empty block
     # quotations longer than four words
     ('He said "one two three four" ok', 'He said "one two three four" ok'),
     ('He said "one two three four five" ok', "He said  ok"),
