@@ -364,6 +364,9 @@ def test_a_streamed_turn_at_the_round_ceiling_ends_with_one_stop_and_no_fusion_c
                     messages=[{"role": "user", "content": HARD}], tools=[FUSION])
     assert len(provider.requests_for(AGENT)) == 6 and len(panel_requests(provider)) == len(PANEL)
     assert finishes(chunks) == ["stop"] and streamed_calls(chunks) == []
+    stop = next(c for c in chunks if c.choices and c.choices[0].finish_reason)
+    assert stop.choices[0].index == 0 and stop.model == chunks[0].model
+    assert [c for c in chunks if c.usage is not None] == [chunks[-1]]  # the summed usage, once, at the end
     assert chunks[-1].choices == [] and chunks[-1].fusion["status"] == "ok"
 
 
@@ -642,3 +645,13 @@ async def test_a_round_whose_stream_comes_back_empty_still_closes_the_turn(provi
     closing = chunks[-1]
     assert closing.choices == [] and closing.fusion["status"] == "ok"
     assert len(panel_requests(provider)) == len(PANEL)
+
+
+async def test_a_provider_that_streams_nothing_still_gets_the_turn_its_closing_chunk(provider, config):
+    provider.add(AGENT, Reply(text="never seen"))
+    client = reshaped_client(provider, lambda chunk: None if chunk.get("model") == AGENT else chunk, config)
+    chunks = await astream(client, model=AGENT, messages=[{"role": "user", "content": HARD}], tools=[FUSION])
+    assert len(chunks) == 1  # nothing to pass on but the closing chunk: the usage and the record
+    closing = chunks[0]
+    assert closing.choices == [] and closing.model == AGENT and closing.object == "chat.completion.chunk"
+    assert closing.usage.total_tokens == 0 and closing.fusion["trace"]["mode"] == "tool"

@@ -252,8 +252,8 @@ def _only_calls(completion: dict[str, Any], calls: list[dict[str, Any]]) -> dict
     choice = completion["choices"][0]
     if calls:
         choice["message"]["tool_calls"] = calls
-    else:
-        choice["message"].pop("tool_calls", None)
+    else:  # none of the caller's: the calls there are fusion's (the round ceiling)
+        del choice["message"]["tool_calls"]
         if choice.get("finish_reason") == "tool_calls":
             choice["finish_reason"] = "stop"
     return completion
@@ -292,21 +292,23 @@ async def stream(
     """Tool mode, streamed: each round's content streams as it comes; tool-call deltas are
     gathered, fusion's run here, the user's sent on; the closing chunk carries the summed usage."""
     turn = await start(plan, memory)
-    template: dict[str, Any] | None = None
+    # the envelope of the chunks fusion sends itself: the provider's last, else one of ours (a
+    # provider that streamed nothing still gets the turn its closing chunk)
+    template: dict[str, Any] = {"id": "chatcmpl-fusion", "object": "chat.completion.chunk",
+                                "created": int(time.time()), "model": plan.params.get("model")}
     async for item in _rounds(turn, upstream, on_event, memory, _ask_streamed):
         if not isinstance(item, Round):
             template = item
             yield item
             continue
         template = item.last or template
-        if template is not None and item.user_calls:
+        if item.user_calls:
             yield _calls_chunk(template, item.user_calls)
-        elif template is not None and item.message.get("tool_calls"):  # the round ceiling: fusion's calls stay here
+        elif item.message.get("tool_calls"):  # the round ceiling: fusion's calls stay here
             yield {**template, "usage": None, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
-    if template is not None:
-        record = turn.record()
-        shape.stream_citations("".join(turn.text), record, turn.sources)
-        yield shape.with_usage(template, turn.usage, record)
+    record = turn.record()
+    shape.stream_citations("".join(turn.text), record, turn.sources)
+    yield shape.with_usage(template, turn.usage, record)
 
 
 class _Gathered:
