@@ -3,6 +3,7 @@
     python benchmarks/mutation.py                    # every module below, then the table
     python benchmarks/mutation.py retry fence        # some of them
     python benchmarks/mutation.py retry --survivors  # and the diff of each mutant that survived
+    python benchmarks/mutation.py tool --equivalents # and of each one listed as equivalent, to review
 
 Each module runs with mutmut (3.x, in the ``dev`` extra) in a fresh copy of the checkout (its
 ``fusion_tool/``, ``schemas/``, ``tests/`` and ``pyproject.toml``), mutating only that module and
@@ -130,7 +131,7 @@ def _mutmut(work: Path, *args: str) -> subprocess.CompletedProcess[str]:
                           env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
 
 
-def run(name: str, target: Target, *, children: int, survivors: bool) -> dict[str, object]:
+def run(name: str, target: Target, *, children: int, survivors: bool, show_equivalent: bool = False) -> dict[str, object]:
     work = Path(tempfile.mkdtemp(prefix=f"fusion-mutmut-{name}-"))
     try:
         for path in _files():
@@ -150,6 +151,9 @@ def run(name: str, target: Target, *, children: int, survivors: bool) -> dict[st
                  if line.strip().endswith(("survived", "no tests"))]
         equivalent = [m for m in alive if m in EQUIVALENT]
         live = [m for m in alive if m not in EQUIVALENT]
+        # listed as changing nothing, yet killed: renumbered since it was reviewed (review the list)
+        modules = tuple(p.removesuffix(".py").replace("/", ".") + "." for p in target.paths)
+        stale = [m for m in EQUIVALENT if m.startswith(modules) and m not in alive]
         total = stats["total"] - len(equivalent)
         row = {"module": name, "paths": list(target.paths), "mutants": stats["total"], "killed": stats["killed"],
                "equivalent": len(equivalent), "survived": live, "timeout": stats.get("timeout", 0),
@@ -158,6 +162,11 @@ def run(name: str, target: Target, *, children: int, survivors: bool) -> dict[st
         if survivors:
             for mutant in live:
                 print(_mutmut(work, "show", mutant).stdout, flush=True)
+        if show_equivalent:
+            for mutant in equivalent:
+                print(f"# listed as equivalent: {EQUIVALENT[mutant]}\n" + _mutmut(work, "show", mutant).stdout, flush=True)
+        for mutant in stale:
+            print(f"{name}: {mutant} is listed as equivalent but was killed: renumbered? review EQUIVALENT", flush=True)
         return row
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -175,6 +184,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("modules", nargs="*", metavar="MODULE", help=f"some of: {', '.join(TARGETS)} (default: all)")
     parser.add_argument("--survivors", action="store_true", help="print the diff of every surviving mutant")
+    parser.add_argument("--equivalents", action="store_true",
+                        help="print the diff of every mutant listed as equivalent, to review the list")
     parser.add_argument("--max-children", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--json", type=Path, help="also write the rows to this file")
     args = parser.parse_args(argv)
@@ -182,7 +193,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown module {', '.join(unknown)}; choose from {', '.join(TARGETS)}")
     rows = []
     for name in args.modules or list(TARGETS):
-        row = run(name, TARGETS[name], children=args.max_children, survivors=args.survivors)
+        row = run(name, TARGETS[name], children=args.max_children, survivors=args.survivors,
+                  show_equivalent=args.equivalents)
         rows.append(row)
         print(f"{name}: {row['killed']}/{row['mutants']} killed, {row['equivalent']} equivalent, "
               f"{row['score']}% ({row['seconds']} s); survived: {', '.join(row['survived']) or 'none'}",  # type: ignore[arg-type]

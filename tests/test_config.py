@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import openai
 import pytest
 
@@ -82,3 +84,29 @@ def test_defaults_match_the_design():
     config = FusionConfig.from_env({})
     assert config.base_url == "https://openrouter.ai/api/v1"
     assert config.panel_timeout == 300 and config.straggler_grace is None and config.max_tool_calls == 4
+
+
+def test_settings_handed_to_workers_are_the_set_ones_as_strings_and_come_back_out(monkeypatch):
+    from fusion_tool.core import config as config_module
+
+    monkeypatch.delenv("FUSION_PROXY_MAX_INFLIGHT", raising=False)
+    monkeypatch.setenv("FUSION_REDIS_URL", "redis://kept")
+    config_module.export_to_workers({"FUSION_PROXY_MAX_INFLIGHT": 8, "FUSION_REDIS_URL": None})
+    try:
+        assert os.environ["FUSION_PROXY_MAX_INFLIGHT"] == "8"
+        assert os.environ["FUSION_REDIS_URL"] == "redis://kept"  # None: left as it was, not "None"
+    finally:
+        config_module.withdraw_from_workers(["FUSION_PROXY_MAX_INFLIGHT", "NEVER_SET_ANYWHERE"])
+    assert "FUSION_PROXY_MAX_INFLIGHT" not in os.environ and os.environ["FUSION_REDIS_URL"] == "redis://kept"
+
+
+def test_the_shared_state_file_is_read_from_the_environment_given_or_this_process(monkeypatch):
+    from fusion_tool.core.config import STATE_FILE_VARIABLE, shared_state_file
+
+    assert STATE_FILE_VARIABLE == "_FUSION_STATE_FILE"  # private: DESIGN.md names no such variable
+    monkeypatch.setenv(STATE_FILE_VARIABLE, " /tmp/x/state.sqlite3 ")
+    assert shared_state_file() == "/tmp/x/state.sqlite3"
+    assert shared_state_file({STATE_FILE_VARIABLE: "/given"}) == "/given"
+    assert shared_state_file({}) is None and shared_state_file({STATE_FILE_VARIABLE: "  "}) is None
+    monkeypatch.delenv(STATE_FILE_VARIABLE)
+    assert shared_state_file() is None
