@@ -512,6 +512,9 @@ def test_a_streamed_callers_tool_call_arrives_whole_in_one_chunk(provider, confi
     assert (call.index, call.id, call.type, call.function.name, json.loads(call.function.arguments)) == (
         0, "u7", "function", "lookup", {"q": "offices"})
     assert chunks[-1].choices == [] and chunks[-1].usage is not None
+    # fusion's own chunks wear the provider's envelope: its completion's id and model, as every other chunk
+    [completion_id] = {c.id for c in chunks[:-1] if c is not calls_chunk}
+    assert completion_id.startswith("chatcmpl-scripted") and {calls_chunk.id, chunks[-1].id} == {completion_id}
 
 
 def test_a_stream_whose_first_delta_carries_the_tool_call_hands_it_back(provider, config):
@@ -654,4 +657,5 @@ async def test_a_provider_that_streams_nothing_still_gets_the_turn_its_closing_c
     assert len(chunks) == 1  # nothing to pass on but the closing chunk: the usage and the record
     closing = chunks[0]
     assert closing.choices == [] and closing.model == AGENT and closing.object == "chat.completion.chunk"
+    assert closing.id.startswith("chatcmpl-") and isinstance(closing.created, int) and closing.created > 0
     assert closing.usage.total_tokens == 0 and closing.fusion["trace"]["mode"] == "tool"
