@@ -113,7 +113,12 @@ def cpu_rows(res: dict[str, Any]) -> list[dict[str, Any]]:
                 continue
         ms = one["cpu_ms_per_request"]
         ratio = ms / floor_ms if floor_ms else None
-        rows.append(_row(measure, f"{ms:.1f} ms ({one['requests']} requests)" + (f" = {ratio:.1f}x floor" if ratio else ""),
+        idle = one.get("idle_cpu_ms_per_s")
+        seconds = statistics.median(one["latencies"]) if one.get("latencies") else None
+        idle_note = (f"; {idle * seconds:.1f} ms of it the server idling through the request's {seconds:.1f} s "
+                     f"(idle: {idle:.1f} ms CPU a second)") if idle is not None and seconds else ""
+        rows.append(_row(measure, f"{ms:.1f} ms ({one['requests']} requests)" + (f" = {ratio:.1f}x floor" if ratio else "")
+                         + idle_note,
                          f"<= {TARGETS['cpu_vs_floor']}x floor", None if ratio is None else ratio <= TARGETS["cpu_vs_floor"],
                          peer=f"floor {floor_ms:.1f} ms" if floor_ms else "floor not measured"))
     return rows
@@ -160,9 +165,13 @@ def concurrency_headline(res: dict[str, Any]) -> list[dict[str, Any]]:
         n = _level_up_to(levels, 50) or 50
         fifty = _ratio_at(levels, n)
         measure = f"{front}, median at {n} concurrent / one alone ({label(variant)})"
+        floor_fifty = _ratio_at(floor_levels, n)
+        fifty_peer = f"floor {floor_fifty[0]:.3f} s / {floor_fifty[1]:.3f} s = {floor_fifty[0] / floor_fifty[1]:.2f}x" \
+            if floor_fifty else "—"
         if fifty:
             rows.append(_row(measure, f"{fifty[0]:.3f} s / {fifty[1]:.3f} s = {fifty[0] / fifty[1]:.2f}x",
-                             f"<= {TARGETS['concurrency_50']}x", fifty[0] / fifty[1] <= TARGETS["concurrency_50"], "—"))
+                             f"<= {TARGETS['concurrency_50']}x", fifty[0] / fifty[1] <= TARGETS["concurrency_50"],
+                             fifty_peer))
         else:
             rows.append(_row(measure, _error(levels.get(n) or levels.get(1)), f"<= {TARGETS['concurrency_50']}x", None))
         n = _level_up_to({k: v for k, v in levels.items() if k in floor_levels}, 100) or 100

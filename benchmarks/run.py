@@ -47,10 +47,10 @@ ECHO = "bench/echo@0"
 
 #: what each run does: rounds per concurrency level (through the proxy, and for the floor), etc.
 FULL = {"cli_runs": 7, "overhead_calls": 20, "floor_calls": 10, "straggler_rounds": 5,
-        "levels": {1: 10, 10: 3, 50: 3, 100: 3, 500: 1}, "floor_levels": {1: 5, 10: 3, 100: 3, 500: 1},
+        "levels": {1: 20, 10: 3, 50: 3, 100: 3, 500: 1}, "floor_levels": {1: 5, 10: 3, 50: 3, 100: 3, 500: 1}, "idle_seconds": 10,
         "passthrough": 300, "moa_answers": 5, "stream_calls": 10, "workers_concurrency": 100, "workers_rounds": 3}
 QUICK = {"cli_runs": 1, "overhead_calls": 2, "floor_calls": 2, "straggler_rounds": 1,
-         "levels": {1: 1, 10: 1}, "floor_levels": {1: 1, 10: 1},
+         "levels": {1: 1, 10: 1}, "floor_levels": {1: 1, 10: 1}, "idle_seconds": 1,
          "passthrough": 20, "moa_answers": 1, "stream_calls": 2, "workers_concurrency": 10, "workers_rounds": 1}
 #: the variants whose overhead is the headline (the shipped library)
 HEADLINE = ("default",)
@@ -209,6 +209,13 @@ def proxy_levels(provider: servers.Process, variants: list[str], plan: dict[str,
                 out["server_peak_rss_mb"] = proxy.peak_rss_mb()
                 rows.append({"front": "proxy", "variant": variant, "concurrency": n, **_server_cpu(out, ["proxy"])})
                 provider.reset()
+            # the CPU it spends with no request in flight (uvicorn's tick, timers), per second
+            time.sleep(1)  # the last burst's stragglers and garbage settle first
+            before, idle = proxy.cpu_seconds(), plan["idle_seconds"]
+            time.sleep(idle)
+            after = proxy.cpu_seconds()
+            if before is not None and after is not None and rows:
+                rows[0]["idle_cpu_ms_per_s"] = round(1000 * (after - before) / idle, 2)
         finally:
             proxy.stop()
     return rows
