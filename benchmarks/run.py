@@ -209,16 +209,19 @@ def proxy_levels(provider: servers.Process, variants: list[str], plan: dict[str,
                 out["server_peak_rss_mb"] = proxy.peak_rss_mb()
                 rows.append({"front": "proxy", "variant": variant, "concurrency": n, **_server_cpu(out, ["proxy"])})
                 provider.reset()
-            # the CPU it spends with no request in flight (uvicorn's tick, timers), per second
-            time.sleep(1)  # the last burst's stragglers and garbage settle first
-            before, idle = proxy.cpu_seconds(), plan["idle_seconds"]
-            time.sleep(idle)
-            after = proxy.cpu_seconds()
-            if before is not None and after is not None and rows:
-                rows[0]["idle_cpu_ms_per_s"] = round(1000 * (after - before) / idle, 2)
+                if n == 1:  # then the CPU it spends with no request in flight (uvicorn's tick), per second
+                    rows[-1]["idle_cpu_ms_per_s"] = _idle_cpu_ms_per_s(proxy, plan["idle_seconds"])
         finally:
             proxy.stop()
     return rows
+
+
+def _idle_cpu_ms_per_s(proxy: servers.Process, seconds: float) -> float | None:
+    time.sleep(0.5)  # the last request's connection and garbage settle first
+    before = proxy.cpu_seconds()
+    time.sleep(seconds)
+    after = proxy.cpu_seconds()
+    return None if before is None or after is None else round(1000 * (after - before) / seconds, 2)
 
 
 def _server_cpu(out: dict[str, Any], names: list[str]) -> dict[str, Any]:
