@@ -53,6 +53,23 @@ def _no_name_lookups(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket, "getaddrinfo", _guarded_getaddrinfo)
 
 
+def assert_valid_transcript(messages: list[dict]) -> None:
+    """Every assistant tool call is answered before the next turn, each id once, and every tool
+    message answers a call: what the OpenAI API demands of a request."""
+    open_ids: set[str] = set()
+    for m in messages:
+        if m["role"] == "tool":
+            assert m["tool_call_id"] in open_ids, m
+            open_ids.discard(m["tool_call_id"])
+        else:
+            assert not open_ids, f"unanswered tool calls {open_ids} before {m['role']}"
+            if m["role"] == "assistant":
+                ids = [c["id"] for c in m.get("tool_calls") or []]
+                assert len(ids) == len(set(ids)), ids
+                open_ids = set(ids)
+    assert not open_ids
+
+
 def is_writer(req: ScriptedRequest) -> bool:
     return any(m.get("role") == "tool" for m in req.messages)
 

@@ -38,8 +38,9 @@ from fusion_tool.pipeline.research.body import ACCEPT, ACCEPT_ENCODING
 from fusion_tool.pipeline.research.domains import DomainRules
 from fusion_tool.pipeline.research.fetch import USER_AGENT, system_resolve
 
+from .test_research_fetch import PUBLIC, LoopbackRelay
+
 #: where every test name resolves to; only the relays below turn it into loopback
-PUBLIC = "93.184.216.34"
 SITE = "pages.test"
 #: what the fetcher drops from a page's text: C0 controls but tab, newline and carriage return, and DEL
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -104,21 +105,7 @@ class Server:
         return f"{scheme}://{host}:{self.port}{path}"
 
 
-class Relay(httpx.AsyncBaseTransport):
-    """The fetcher's network: a request addressed to ``PUBLIC`` goes to 127.0.0.1 instead."""
-
-    def __init__(self) -> None:
-        self.inner = httpx.AsyncHTTPTransport()
-        self.hosts: list[str] = []  # the address each request the fetcher let through was sent to
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.hosts.append(request.url.host)
-        if request.url.host == PUBLIC:
-            request.url = request.url.copy_with(host="127.0.0.1")
-        return await self.inner.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
+Relay = LoopbackRelay  # the fetcher's network: a request addressed to PUBLIC goes to 127.0.0.1
 
 
 async def to_public(host: str, port: int) -> list[str]:

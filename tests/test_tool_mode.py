@@ -10,7 +10,7 @@ import pytest
 from fusion_tool import wrap_openai
 from fusion_tool.testing import Reply, ScriptedRequest, ToolCall
 
-from .conftest import JUDGE, PANEL
+from .conftest import JUDGE, PANEL, assert_valid_transcript
 
 AGENT = "agent/m"
 HARD = ("Survey the evidence on whether remote work lowers productivity in software teams, where the "
@@ -50,21 +50,6 @@ def agent_provider(provider):
 
 def panel_requests(provider):
     return [r for r in provider.requests if r.model in PANEL]
-
-
-def assert_valid_transcript(messages):
-    """Every assistant tool call is answered by a tool message before the next turn, and every
-    tool message answers a call: what the OpenAI API demands of a request."""
-    open_ids: set[str] = set()
-    for m in messages:
-        if m["role"] == "tool":
-            assert m["tool_call_id"] in open_ids, m
-            open_ids.discard(m["tool_call_id"])
-        else:
-            assert not open_ids, f"unanswered tool calls {open_ids} before {m['role']}"
-            if m["role"] == "assistant":
-                open_ids = {c["id"] for c in m.get("tool_calls") or []}
-    assert not open_ids
 
 
 def test_a_hard_prompt_runs_the_panel_and_the_model_answers(agent_provider, config):

@@ -29,7 +29,7 @@ from fusion_tool.testing import (
     ToolCall,
 )
 
-from .conftest import JUDGE, PANEL
+from .conftest import JUDGE, PANEL, assert_valid_transcript
 
 AGENT = "agent/m"
 HARD = ("Survey the evidence on whether remote work lowers productivity in software teams, where the "
@@ -60,23 +60,6 @@ def fusion_results(req: ScriptedRequest) -> list[dict]:
 
 def panel_requests(provider: ScriptedProvider) -> list[ScriptedRequest]:
     return [r for r in provider.requests if r.model in PANEL]
-
-
-def assert_valid_transcript(messages: list[dict]) -> None:
-    """Every assistant tool call is answered before the next turn, each id once, and every tool
-    message answers a call: what the OpenAI API demands of a request."""
-    open_ids: set[str] = set()
-    for m in messages:
-        if m["role"] == "tool":
-            assert m["tool_call_id"] in open_ids, m
-            open_ids.discard(m["tool_call_id"])
-        else:
-            assert not open_ids, f"unanswered tool calls {open_ids} before {m['role']}"
-            if m["role"] == "assistant":
-                ids = [c["id"] for c in m.get("tool_calls") or []]
-                assert len(ids) == len(set(ids)), ids
-                open_ids = set(ids)
-    assert not open_ids
 
 
 def finishes(chunks) -> list[str]:
