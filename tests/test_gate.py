@@ -13,8 +13,15 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from fusion_tool.modes.gate import (CJK_WORDS_PER_CHAR, DEFAULT_MIN_WORDS, Decision, GateConfig, count_words, own_text,
-                                    should_deliberate)
+from fusion_tool.modes.gate import (
+    CJK_WORDS_PER_CHAR,
+    DEFAULT_MIN_WORDS,
+    Decision,
+    GateConfig,
+    count_words,
+    own_text,
+    should_deliberate,
+)
 from fusion_tool.modes.gate.features import LEXICON
 
 DATA = Path(__file__).parent / "data" / "gate_prompts.jsonl"  # the first labelled set, written for gate v1

@@ -13,15 +13,37 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fusion_tool.modes.gate import (DEFAULT_MIN_WORDS, DEFAULT_THRESHOLD, Decision, GateConfig, latest_turn, shape_of,
-                                    should_deliberate)
-from fusion_tool.modes.gate import reasons, weights
-from fusion_tool.modes.gate.features import (CUE_FAMILIES, JUDGEMENT_FAMILIES, MODEL_FEATURES, PASTED_VETO,
-                                             PLAIN_FAMILIES, SITUATION, STRUCTURAL_JUDGEMENT, TACTICAL_FAMILIES, WINDOW,
-                                             Shape, _numbers, _options, _sentences, derive, transforms_supplied_material)
+from fusion_tool.modes.gate import (
+    DEFAULT_MIN_WORDS,
+    DEFAULT_THRESHOLD,
+    Decision,
+    GateConfig,
+    latest_turn,
+    reasons,
+    shape_of,
+    should_deliberate,
+    weights,
+)
+from fusion_tool.modes.gate.features import (
+    CUE_FAMILIES,
+    JUDGEMENT_FAMILIES,
+    MODEL_FEATURES,
+    PASTED_VETO,
+    PLAIN_FAMILIES,
+    SITUATION,
+    STRUCTURAL_JUDGEMENT,
+    TACTICAL_FAMILIES,
+    WINDOW,
+    Shape,
+    _numbers,
+    _options,
+    _sentences,
+    derive,
+    transforms_supplied_material,
+)
 from fusion_tool.modes.gate.lexicon import prepare
-from fusion_tool.modes.gate.paste import _looks_like_data, own_text, pasted_share
 from fusion_tool.modes.gate.model import Verdict, classify
+from fusion_tool.modes.gate.paste import _looks_like_data, own_text, pasted_share
 from fusion_tool.modes.gate.words import CJK_WORDS_PER_CHAR, count_at_least, count_words, has_dense
 
 DEEP = ("Should we move our startup from Heroku to AWS given a team of three, a budget of $2k a month "

@@ -14,10 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from fusion_tool.core import chat
 from fusion_tool.core.config import FusionConfig
 from fusion_tool.core.errors import BudgetSkipped, UpstreamError
 from fusion_tool.core.events import Emitter
-from fusion_tool.core import chat
 from fusion_tool.core.transcript import assistant_turn, text_of
 from fusion_tool.core.usage import Call, total_cost
 from fusion_tool.pipeline import prompts

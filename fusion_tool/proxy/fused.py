@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import traceback
 from collections.abc import AsyncIterator, Callable
-
 from typing import Any
 
 from starlette.responses import Response

@@ -3,8 +3,14 @@ piece", "deliberate: decision under constraints, 4 options, stakes: money, peopl
 
 from __future__ import annotations
 
-from fusion_tool.modes.gate.features import (JUDGEMENT_FAMILIES, PLAIN_FAMILIES, STAKE_DOMAINS, TACTICAL_FAMILIES,
-                                             TRANSFORM_KINDS, Shape)
+from fusion_tool.modes.gate.features import (
+    JUDGEMENT_FAMILIES,
+    PLAIN_FAMILIES,
+    STAKE_DOMAINS,
+    TACTICAL_FAMILIES,
+    TRANSFORM_KINDS,
+    Shape,
+)
 from fusion_tool.modes.gate.model import Verdict
 
 TACTICAL_KINDS = {"lookup": "lookup", "code_task": "specified code", "chore": "coding chore",

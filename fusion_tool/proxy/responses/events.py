@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fusion_tool.core import chat
-
 from fusion_tool.core.errors import FusionFailed
 from fusion_tool.core.events import Event
 from fusion_tool.modes.serve import is_closing

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
-import json
 import traceback
 from collections.abc import AsyncIterator, Callable
 from typing import Any

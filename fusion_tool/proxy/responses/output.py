@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from fusion_tool.core import chat
-
 from fusion_tool.modes.citations import annotate
 
 
