@@ -147,6 +147,19 @@ async def test_async_sdk_alias_streaming_with_usage(proxy, provider):
     await client.close()
 
 
+def test_the_keepalive_interval_is_read_from_the_environment_by_default(provider, proxy_config, monkeypatch):
+    # what each worker of `fusion-tool serve --workers N` does: create_app() with no arguments
+    monkeypatch.setenv("FUSION_PROXY_KEEPALIVE", "0.1")
+    for model in PANEL:
+        provider.add(model, panelist(f"answer of {model}", delay=0.5))
+    with running(create_app(proxy_config)) as url, httpx.stream(
+            "POST", f"{url}/chat/completions", json={**SEED, "stream": True}, timeout=10) as response:
+        response.read()
+    lines = sse_lines(response)
+    first_data = next(i for i, line in enumerate(lines) if line.startswith("data: "))
+    assert lines[:first_data].count(": keep-alive") >= 3  # 0.5 s of panel at one every 0.1 s, not every 10 s
+
+
 def test_sync_sdk_streaming_without_usage_drops_the_usage_chunk(proxy):
     client = openai.OpenAI(base_url=proxy, api_key=CLIENT_KEY, max_retries=0)
     chunks = list(client.chat.completions.create(model="openrouter/fusion-flash", messages=SEED["messages"],

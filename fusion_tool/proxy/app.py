@@ -151,7 +151,7 @@ def create_app(
     *,
     client: openai.AsyncOpenAI | None = None,
     max_inflight: int | None = None,
-    keepalive_seconds: float | None = DEFAULT_KEEPALIVE_SECONDS,
+    keepalive_seconds: float | None = None,
     max_body_bytes: int = validate.DEFAULT_MAX_BODY_BYTES,
     token: str | None = None,
 ) -> Starlette:
