@@ -510,6 +510,8 @@ def test_a_stream_whose_first_delta_carries_the_tool_call_hands_it_back(provider
     assert chunks[0].choices[0].delta.role == "assistant"
     assert finishes(chunks) == ["tool_calls"]
     assert chunks[-1].choices == [] and chunks[-1].usage.total_tokens == provider.total_usage()["total_tokens"]
+    # nothing of the provider's was passed on as it came, yet fusion's chunks still wear its envelope
+    assert {c.id for c in chunks} == {chunks[0].id} and chunks[0].id.startswith("chatcmpl-scripted")
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
