@@ -73,7 +73,7 @@ EQUIVALENT: dict[str, str] = {
     "fusion_tool.provider.retry.x_backoff__mutmut_15": "2 ** 64 or 2 ** 65: past the cap either way",
     "fusion_tool.provider.retry.x_retry_after__mutmut_20": "RETRY_AFTER_CAP + 1 or + 2: past the cap either way",
     "fusion_tool.provider.retry.x_decide__mutmut_18": "an unknown x-should-retry ('' or 'XXXX') is no hint",
-    "fusion_tool.provider.retry.x_decide__mutmut_64": "now + delay == deadline to the float: never observable",
+    "fusion_tool.provider.retry.x_decide__mutmut_78": ">= or > deadline: now + delay == deadline to the float is never observable",
     "fusion_tool.core.usage.x_total_cost__mutmut_10": "rounding to 1e-12 or 1e-13 dollars: no price differs",
     "fusion_tool.modes.citations.x__key__mutmut_8": "scheme.upper(): " + _SAME_KEY,
     "fusion_tool.modes.citations.x__key__mutmut_11": "netloc.upper(): " + _SAME_KEY,
