@@ -73,6 +73,8 @@ EQUIVALENT: dict[str, str] = {
     "fusion_tool.provider.retry.x_backoff__mutmut_15": "2 ** 64 or 2 ** 65: past the cap either way",
     "fusion_tool.provider.retry.x_retry_after__mutmut_20": "RETRY_AFTER_CAP + 1 or + 2: past the cap either way",
     "fusion_tool.provider.retry.x_decide__mutmut_18": "an unknown x-should-retry ('' or 'XXXX') is no hint",
+    "fusion_tool.core.config.x__dollars__mutmut_14": "float('INF') is float('inf'): float() reads it in any case",
+    "fusion_tool.core.config.xǁLogSettingsǁfrom_env__mutmut_31": "FUSION_LOG unset: '' or 'XXXX', neither is 'json'",
     "fusion_tool.provider.retry.x_decide__mutmut_78": ">= or > deadline: now + delay == deadline to the float is never observable",
     "fusion_tool.core.usage.x_total_cost__mutmut_10": "rounding to 1e-12 or 1e-13 dollars: no price differs",
     "fusion_tool.modes.citations.x__key__mutmut_8": "scheme.upper(): " + _SAME_KEY,

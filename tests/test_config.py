@@ -110,3 +110,23 @@ def test_the_shared_state_file_is_read_from_the_environment_given_or_this_proces
     assert shared_state_file({}) is None and shared_state_file({STATE_FILE_VARIABLE: "  "}) is None
     monkeypatch.delenv(STATE_FILE_VARIABLE)
     assert shared_state_file() is None
+
+
+def test_from_env_reads_this_process_environment_and_a_panel_of_eight_at_most(monkeypatch):
+    from fusion_tool.core.config import LOG_LEVELS, LogSettings
+
+    monkeypatch.setenv("FUSION_PANEL", ",".join(f"m/{i}" for i in range(8)))
+    assert FusionConfig.from_env().panel == tuple(f"m/{i}" for i in range(8))  # eight: the most a panel takes
+    monkeypatch.setenv("FUSION_PANEL", ",".join(f"m/{i}" for i in range(9)))
+    with pytest.raises(ConfigError) as nine:
+        FusionConfig.from_env()
+    assert nine.value.field == "FUSION_PANEL"
+    with pytest.raises(ConfigError) as level:
+        LogSettings.from_env({"FUSION_LOG_LEVEL": "loud"})
+    assert f"one of {', '.join(LOG_LEVELS)}" in str(level.value)
+
+
+def test_bad_parameters_name_the_parameters_field_by_default():
+    with pytest.raises(ConfigError) as bad:
+        FusionConfig().with_params({"max_tool_calls": -1})
+    assert bad.value.field.startswith("parameters")
