@@ -4,6 +4,8 @@ SDK would have sent, and what comes back must fail the way the SDK's path fails.
 
 from __future__ import annotations
 
+import json
+
 import httpx2
 import openai
 import pytest
@@ -101,3 +103,20 @@ def test_only_a_plain_client_takes_the_learnt_path():
                                                      api_version="2024-10-21"))  # its own deployment paths
     assert not wire.eligible(openai.AsyncOpenAI(api_key=key, base_url="http://127.0.0.1:9/v1"))  # a key provider
     assert not wire.eligible(openai.OpenAI(api_key="k", base_url="http://127.0.0.1:9/v1"))  # sync: the SDK's path
+
+
+async def test_a_stream_event_that_is_no_json_object_is_skipped():
+    chunk = {"id": "c", "object": "chat.completion.chunk", "created": 0, "model": "m",
+             "choices": [{"index": 0, "delta": {"content": "fine"}, "finish_reason": "stop"}]}
+    body = "".join(f"data: {e}\n\n" for e in ("null", "42", json.dumps(chunk), '"text"', "[DONE]"))
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(200, text=body, headers={"content-type": "text/event-stream"})
+
+    for client in (openai.AsyncOpenAI(base_url="http://127.0.0.1:9/v1", api_key="k", max_retries=0,
+                                      http_client=httpx2.AsyncClient(transport=httpx2.MockTransport(handler))),
+                   openai.OpenAI(base_url="http://127.0.0.1:9/v1", api_key="k", max_retries=0,
+                                 http_client=httpx2.Client(transport=httpx2.MockTransport(handler)))):
+        upstream = Upstream(client, max_retries=0)
+        chunks = [c async for c in upstream.stream(model="m", messages=[{"role": "user", "content": "q"}])]
+        assert chunks == [chunk]

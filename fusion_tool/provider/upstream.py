@@ -277,14 +277,16 @@ class Upstream:
         try:
             if self.is_async:
                 async for chunk in stream:
-                    reported = chunk.get("usage") or reported
-                    yield repair(chunk)
+                    if isinstance(chunk, dict):  # an event that is no JSON object (``data: null``) says nothing
+                        reported = chunk.get("usage") or reported
+                        yield repair(chunk)
             else:
                 iterator = iter(stream)
                 done = object()
                 while (chunk := await asyncio.to_thread(next, iterator, done)) is not done:
-                    reported = chunk.get("usage") or reported
-                    yield repair(chunk)
+                    if isinstance(chunk, dict):
+                        reported = chunk.get("usage") or reported
+                        yield repair(chunk)
         except (openai.APIError, openai.APIConnectionError) as exc:
             raise self._failed(exc, params.get("model")) from exc
         finally:
