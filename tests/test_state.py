@@ -156,6 +156,9 @@ _RACER = textwrap.dedent("""
 
 def test_two_processes_on_one_file_share_one_cap_and_one_counter(tmp_path):
     path = tmp_path / "state.sqlite3"
+    made = SqliteStore(path)  # made ready first, as the serve parent makes it (machine_local_file)
+    made.open()
+    made.close()
     racers = [subprocess.Popen([sys.executable, "-c", _RACER, str(path), name], stdout=subprocess.PIPE, text=True)
               for name in ("one", "two")]
     taken = [json.loads(racer.communicate(timeout=60)[0]) for racer in racers]

@@ -98,7 +98,10 @@ class SqliteStore:
         db = sqlite3.connect(self.path, timeout=self._busy_timeout, isolation_level=None, check_same_thread=False)
         try:
             db.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
-            db.execute("PRAGMA journal_mode = WAL")
+            # switching to WAL takes the whole file, and a second process opening it meanwhile is
+            # told it is locked at once (no busy wait): the mode is set only where it is not yet
+            if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                db.execute("PRAGMA journal_mode = WAL")
             # nothing here must survive a power cut (the file goes when its serve does), so commits
             # skip fsync: no write ever waits for the disk
             db.execute("PRAGMA synchronous = OFF")
