@@ -28,17 +28,16 @@ def finish(
 ) -> dict[str, Any]:
     """``completion`` (changed in place) with the summed usage, the fusion record, and
     ``url_citation`` annotations for the URLs its answer cites that the panel retrieved."""
-    data = completion
-    data["usage"] = usage.wire()
-    for choice in data.get("choices") or []:
+    completion["usage"] = usage.wire()
+    for choice in completion.get("choices") or []:
         message = choice.get("message") or {}
         annotations, unverified = annotate(message.get("content") or "", sources)
         if annotations:
             message["annotations"] = [*(message.get("annotations") or []), *annotations]
         if unverified:
             record["trace"]["unverified_urls"] = unverified
-    data["fusion"] = record
-    return data
+    completion["fusion"] = record
+    return completion
 
 
 def stream_citations(text: str, record: dict[str, Any], sources: Sequence[Any]) -> None:

@@ -91,54 +91,44 @@ def serve(
         raise ConfigError("workers", "a config object serves one worker; several read FUSION_* from the environment")
     shared = redis_url or (config.redis_url if config is not None else FusionConfig.from_env().redis_url)
     with for_workers(workers, shared) as state:  # several workers without Redis: one SQLite file for them
-        _serve(host, port, config=config, workers=workers, log_level=log_level, max_inflight=max_inflight,
-               keepalive_seconds=keepalive_seconds, graceful_seconds=graceful_seconds, token=token,
-               header_timeout=header_timeout, body_timeout=body_timeout, keep_alive_timeout=keep_alive_timeout,
-               redis_url=redis_url, state=state)
-
-
-def _serve(host: str, port: int, *, config: FusionConfig | None, workers: int, log_level: str | None,
-           max_inflight: int | None, keepalive_seconds: float | None, graceful_seconds: int, token: str,
-           header_timeout: float, body_timeout: float, keep_alive_timeout: float, redis_url: str | None,
-           state: str) -> None:
-    level = (log_level or LogSettings.from_env().level or DEFAULT_LOG_LEVEL).lower()
-    configure(level)
-    options: dict[str, Any] = dict(log_level=level, access_log=False, lifespan="on",
-                                   timeout_graceful_shutdown=graceful_seconds)
-    metrics_dir = None
-    if workers == 1:
-        configure_tracing()
-        if redis_url:
-            config = (config or FusionConfig.from_env()).replace(redis_url=redis_url)
-        app: Any = create_app(config, max_inflight=max_inflight, keepalive_seconds=keepalive_seconds, token=token)
-    else:
-        FusionConfig.from_env(**({"redis_url": redis_url} if redis_url else {}))  # fail here, once, not in every worker
-        if TelemetrySettings.from_env().multiproc_dir is None:  # the workers' metrics meet here
-            metrics_dir = tempfile.mkdtemp(prefix="fusion-metrics-")
-        settings = {"FUSION_LOG_LEVEL": level, "FUSION_PROXY_TOKEN": token,
-                    "FUSION_PROXY_MAX_INFLIGHT": max_inflight, "FUSION_PROXY_KEEPALIVE": keepalive_seconds,
-                    "FUSION_REDIS_URL": redis_url, "PROMETHEUS_MULTIPROC_DIR": metrics_dir}
-        export_to_workers(settings)
-        app, options = "fusion_tool.proxy.server:worker_app", {**options, "factory": True, "workers": workers}
-    try:
-        sock = bind_tcp(host, port)
-    except OSError as exc:
-        raise ConfigError("port", f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-    shown = f"[{host}]" if ":" in host else host
-    print(f"fusion-tool proxy on http://{shown}:{sock.getsockname()[1]}/v1 "
-          f"({workers} worker{'s' if workers > 1 else ''}; Ctrl-C to stop)\n"
-          f"fusion-tool proxy: {workers} worker{'s' if workers > 1 else ''}, {state}", file=sys.stderr, flush=True)
-    uv_config = BoundedConfig(app, host=host, port=port, header_timeout=header_timeout, body_timeout=body_timeout,
-                              keep_alive_timeout=keep_alive_timeout, **options)
-    try:
-        with contextlib.closing(sock), contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: drained, done
-            if workers == 1:
-                uvicorn.Server(uv_config).run(sockets=[sock])
-            else:
-                Multiprocess(uv_config, sockets=[sock]).run()
-    finally:
-        if metrics_dir is not None:
-            shutil.rmtree(metrics_dir, ignore_errors=True)
+        level = (log_level or LogSettings.from_env().level or DEFAULT_LOG_LEVEL).lower()
+        configure(level)
+        options: dict[str, Any] = dict(log_level=level, access_log=False, lifespan="on",
+                                       timeout_graceful_shutdown=graceful_seconds)
+        metrics_dir = None
+        if workers == 1:
+            configure_tracing()
+            if redis_url:
+                config = (config or FusionConfig.from_env()).replace(redis_url=redis_url)
+            app: Any = create_app(config, max_inflight=max_inflight, keepalive_seconds=keepalive_seconds, token=token)
+        else:
+            FusionConfig.from_env(**({"redis_url": redis_url} if redis_url else {}))  # fail here, not in each worker
+            if TelemetrySettings.from_env().multiproc_dir is None:  # the workers' metrics meet here
+                metrics_dir = tempfile.mkdtemp(prefix="fusion-metrics-")
+            settings = {"FUSION_LOG_LEVEL": level, "FUSION_PROXY_TOKEN": token,
+                        "FUSION_PROXY_MAX_INFLIGHT": max_inflight, "FUSION_PROXY_KEEPALIVE": keepalive_seconds,
+                        "FUSION_REDIS_URL": redis_url, "PROMETHEUS_MULTIPROC_DIR": metrics_dir}
+            export_to_workers(settings)
+            app, options = "fusion_tool.proxy.server:worker_app", {**options, "factory": True, "workers": workers}
+        try:
+            sock = bind_tcp(host, port)
+        except OSError as exc:
+            raise ConfigError("port", f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        shown = f"[{host}]" if ":" in host else host
+        print(f"fusion-tool proxy on http://{shown}:{sock.getsockname()[1]}/v1 "
+              f"({workers} worker{'s' if workers > 1 else ''}; Ctrl-C to stop)\n"
+              f"fusion-tool proxy: {workers} worker{'s' if workers > 1 else ''}, {state}", file=sys.stderr, flush=True)
+        uv_config = BoundedConfig(app, host=host, port=port, header_timeout=header_timeout, body_timeout=body_timeout,
+                                  keep_alive_timeout=keep_alive_timeout, **options)
+        try:
+            with contextlib.closing(sock), contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: drained, done
+                if workers == 1:
+                    uvicorn.Server(uv_config).run(sockets=[sock])
+                else:
+                    Multiprocess(uv_config, sockets=[sock]).run()
+        finally:
+            if metrics_dir is not None:
+                shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 @contextlib.contextmanager
